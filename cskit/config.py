@@ -1,0 +1,282 @@
+"""Profiles, parameters and run directories.
+
+A profile is one flat YAML file in ``params/`` (``smoke``, ``demo``, ``paper-qwen3-8b``, ...).
+Every key is declared once in ``SCHEMA`` below with its type, default and meaning; a profile or an
+override naming an unknown key, or giving a value of the wrong type, is an error that names the
+file, line and key (with a "did you mean" hint). Overrides come from papermill (``overrides`` dict),
+the CLI (``-p key=value``) or Python keyword arguments, and always win over the profile.
+
+This module must not import torch: it is imported by the CLI and the sandbox tools.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = Path(os.environ.get("CSKIT_PARAMS_DIR", REPO_ROOT / "params"))
+OUTPUTS_DIR = Path(os.environ.get("CSKIT_OUTPUTS_DIR", REPO_ROOT / "outputs"))
+
+
+class ConfigError(ValueError):
+    """A profile or override is invalid; the message says where and what was expected."""
+
+
+@dataclass(frozen=True)
+class Param:
+    type: type | tuple[type, ...]
+    default: Any
+    help: str
+    choices: tuple | None = None
+
+
+_num = (int, float)
+_optstr = (str, type(None))
+
+# One table for every stage. Keys are flat; the prefix names the stage that reads them.
+SCHEMA: dict[str, Param] = {
+    # --- run -----------------------------------------------------------------------------------
+    "profile": Param(str, "smoke", "profile name (informational; set by load_config)"),
+    "description": Param(str, "", "one line saying what this profile is for"),
+    "seed": Param(int, 0, "global seed (sampling, splits, training)"),
+    "device": Param(str, "auto", "'auto' (cuda if available), 'cpu' or 'cuda'", ("auto", "cpu", "cuda")),
+    "progress": Param(bool, True, "show progress bars"),
+    # --- models --------------------------------------------------------------------------------
+    "policy_model": Param(str, "tiny-qwen3", "policy: 'tiny-qwen3', 'tiny-llama', 'smollm2-135m', a hub id or a local dir"),
+    "rm_model": Param(str, "tiny-qwen3", "reward-model init (sequence classification, num_labels=1): same forms as policy_model"),
+    "offpolicy_model": Param(str, "", "second policy for off-policy pairs (ablation); '' = none"),
+    "dtype": Param(str, "auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'", ("auto", "float32", "bfloat16", "float16")),
+    # --- problems --------------------------------------------------------------------------------
+    "train_problems": Param(str, "bundled:train", "comma list of problem sources for rollouts/RL (see cskit.problem_sources)"),
+    "eval_problems": Param(str, "bundled:val", "comma list of problem sources for evaluation and Best-of-N"),
+    "max_train_problems": Param(int, 0, "cap on training problems (0 = all)"),
+    "max_eval_problems": Param(int, 0, "cap on evaluation problems (0 = all)"),
+    # --- generation ------------------------------------------------------------------------------
+    "gen_backend": Param(str, "transformers", "'transformers' (everywhere) or 'vllm' (GPU, optional extra)", ("transformers", "vllm")),
+    "gen_batch_size": Param(int, 16, "sequences generated per forward batch"),
+    "temperature": Param(_num, 0.6, "sampling temperature (paper: 0.6)"),
+    "top_p": Param(_num, 0.95, "nucleus sampling (paper: 0.95)"),
+    "top_k": Param(int, 20, "top-k sampling (paper: 20)"),
+    "max_new_tokens": Param(int, 512, "max response tokens (paper: 16384)"),
+    "max_prompt_tokens": Param(int, 1024, "prompts longer than this are dropped with a warning (paper: 4096)"),
+    # --- sandbox --------------------------------------------------------------------------------
+    "sandbox_workers": Param(int, 0, "grading processes (0 = number of cores)"),
+    "test_timeout": Param(_num, 2.0, "seconds per test case (paper: 2 s, LCB runner)"),
+    "memory_mb": Param(int, 1024, "address-space cap per program (paper: 1 GiB)"),
+    # --- rollouts (01) ---------------------------------------------------------------------------
+    "rollout_n": Param(int, 8, "samples per problem (paper: n = 8)"),
+    # --- pairs (02) --------------------------------------------------------------------------------
+    "pairs_max_per_problem": Param(int, 16, "cap on pairs per problem (0 = no cap)"),
+    "pairs_hard_negatives": Param(bool, True, "prefer negatives with the highest pass fraction"),
+    "pairs_dedup": Param(bool, True, "drop pairs whose codes are identical after whitespace normalisation"),
+    "pairs_reference_positives": Param(bool, True, "use reference solutions as positives when the policy has none"),
+    "pairs_unaligned_fraction": Param(_num, 0.0, "extra pairs whose negative comes from another problem, as a fraction of on-policy pairs"),
+    "pairs_offpolicy": Param(bool, False, "add pairs from offpolicy_model's samples (ablation)"),
+    "pairs_val_fraction": Param(_num, 0.2, "fraction of problems held out for validation (split by problem)"),
+    # --- reward model (03) ------------------------------------------------------------------------
+    "rm_max_length": Param(int, 1024, "RM max tokens; longer inputs are right-truncated and counted (paper: 4096)"),
+    "rm_learning_rate": Param(_num, 1e-5, "RM learning rate (paper: not released)"),
+    "rm_epochs": Param(_num, 1.0, "RM epochs"),
+    "rm_max_steps": Param(int, -1, "RM optimiser steps (-1 = from epochs)"),
+    "rm_batch_size": Param(int, 8, "pairs per device step"),
+    "rm_grad_accum": Param(int, 1, "gradient accumulation steps"),
+    "rm_lora": Param(bool, False, "train a LoRA adapter (+ the score head) instead of all weights"),
+    "rm_lora_r": Param(int, 16, "LoRA rank"),
+    "rm_center_rewards": Param(_num, 0.0, "trl center_rewards_coefficient (0 = off; 0.01 recommended by trl)"),
+    "rm_score_batch_size": Param(int, 16, "sequences per RM forward pass when scoring"),
+    "rmbench_path": Param(str, "", "local RM-Bench JSON/JSONL (empty = hub 'THU-KEG/RM-Bench' when online, else skipped)"),
+    # --- RL (04) ---------------------------------------------------------------------------------
+    "rl_steps": Param(int, 250, "GRPO optimiser steps (paper: 250)"),
+    "rl_prompts_per_step": Param(int, 128, "prompts per generation round (paper: 128)"),
+    "rl_num_generations": Param(int, 8, "group size (paper: 8)"),
+    "rl_updates_per_step": Param(int, 2, "optimiser updates per generation round (paper: 2 = mini-batch 64)"),
+    "rl_learning_rate": Param(_num, 1e-6, "policy learning rate (paper: 1e-6)"),
+    "rl_warmup_steps": Param(int, 10, "lr warm-up steps (paper: 10)"),
+    "rl_epsilon": Param(_num, 0.2, "PPO clip low (paper: 0.2)"),
+    "rl_epsilon_high": Param(_num, 0.28, "PPO clip high, DAPO clip-higher (paper: 0.28)"),
+    "rl_loss_type": Param(str, "dapo", "trl loss_type; 'dapo' = token-mean (paper)"),
+    "rl_beta": Param(_num, 0.0, "KL coefficient (paper: 0, no KL)"),
+    "rl_max_completion_length": Param(int, 512, "max response tokens in RL (paper: 16384)"),
+    "rl_reward": Param(str, "codescaler", "reward for the main RL run: 'codescaler', 'execution', 'raw_rm'", ("codescaler", "execution", "raw_rm")),
+    "rl_shaping": Param(str, "softplus", "shaping of RM scores: 'softplus', 'raw', 'sigmoid', 'softplus_nogate'"),
+    "rl_use_vllm": Param(bool, False, "generate with vLLM inside trl (GPU only)"),
+    "rl_save_steps": Param(int, 50, "checkpoint every N steps (paper: 50)"),
+    "rl_eval_steps": Param(int, 10, "execution-based validation every N steps (paper: 10)"),
+    "rl_baselines": Param(str, "execution", "comma list of extra RL runs from the same init: 'execution', 'raw_rm', 'untrained_rm'"),
+    # --- evaluation -------------------------------------------------------------------------------
+    "eval_k": Param(int, 8, "samples per problem for avg@k / pass@k (paper: avg@8)"),
+    "eval_max_new_tokens": Param(int, 512, "max tokens when evaluating (paper: 16384)"),
+    # --- Best-of-N (05) ----------------------------------------------------------------------------
+    "bon_n_values": Param(str, "1,2,4,8", "comma list of N to evaluate (candidates sampled once at max N)"),
+    "bon_num_tests": Param(int, 4, "unit tests the policy writes per problem for the CURE-style selector (CURE: 16)"),
+    "bon_vote_inputs": Param(int, 4, "generated inputs used by the majority-vote selector"),
+    # --- ablations / report (06, 07) ------------------------------------------------------------------
+    "ablation_data_fractions": Param(str, "0.25,0.5,1.0", "fractions of pairs for the data-scale ablation"),
+    "ablation_rl_steps": Param(int, 4, "GRPO steps for each RL ablation run"),
+}
+
+
+def _type_name(t) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ if x is not type(None) else "null" for x in t)
+    return t.__name__
+
+
+def _check_value(key: str, value: Any, where: str) -> Any:
+    p = SCHEMA[key]
+    types = p.type if isinstance(p.type, tuple) else (p.type,)
+    # bool is an int subclass: never accept it for a numeric key, and never a number for a bool key
+    if isinstance(value, bool) and bool not in types:
+        raise ConfigError(f"{where}: key '{key}' expects {_type_name(p.type)}, got a boolean ({value!r})")
+    if not isinstance(value, types):
+        raise ConfigError(f"{where}: key '{key}' expects {_type_name(p.type)}, got {type(value).__name__} ({value!r})")
+    if p.choices and value not in p.choices:
+        raise ConfigError(f"{where}: key '{key}' must be one of {list(p.choices)}, got {value!r}")
+    return value
+
+
+def _unknown(key: str, where: str) -> ConfigError:
+    close = difflib.get_close_matches(key, SCHEMA.keys(), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return ConfigError(f"{where}: unknown key '{key}'{hint}. Known keys are listed in cskit/config.py SCHEMA "
+                       "or by `cskit params`.")
+
+
+def profile_path(profile: str) -> Path:
+    p = Path(profile)
+    if p.suffix in (".yaml", ".yml") and p.exists():
+        return p
+    cand = PARAMS_DIR / f"{profile}.yaml"
+    if not cand.exists():
+        avail = sorted(x.stem for x in PARAMS_DIR.glob("*.yaml"))
+        raise ConfigError(f"no profile '{profile}' in {PARAMS_DIR} (available: {', '.join(avail)})")
+    return cand
+
+
+def read_profile(path: str | Path) -> dict[str, Any]:
+    """Parse a flat YAML profile, checking each key with its line number."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{path}:1: a profile must be a flat mapping of key: value")
+    out: dict[str, Any] = {}
+    for knode, vnode in root.value:
+        key = knode.value
+        where = f"{path}:{knode.start_mark.line + 1}"
+        if key in out:
+            raise ConfigError(f"{where}: key '{key}' given twice")
+        if key not in SCHEMA:
+            raise _unknown(key, where)
+        if not isinstance(vnode, yaml.ScalarNode):
+            raise ConfigError(f"{where}: key '{key}' must be a scalar (profiles are flat)")
+        value = yaml.safe_load(yaml.serialize(vnode))
+        out[key] = _check_value(key, value, where)
+    return out
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` from the CLI; the value is read as YAML (so 4 -> int, true -> bool)."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r}: expected key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if key in SCHEMA and SCHEMA[key].type is str and not isinstance(value, str):
+        value = raw  # e.g. -p policy_model=123abc stays a string
+    return key, value
+
+
+class Config(dict):
+    """Resolved parameters: a dict with attribute access. ``cfg.n_samples`` == ``cfg['n_samples']``."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no parameter '{name}'") from None
+
+    def list(self, key: str, cast=str) -> list:
+        """Split a comma-list parameter: ``cfg.list('bon_n_values', int)``."""
+        return [cast(x.strip()) for x in str(self[key]).split(",") if x.strip()]
+
+
+def load_config(profile: str = "smoke", overrides: Mapping[str, Any] | None = None, **kw: Any) -> Config:
+    """Defaults <- profile YAML <- overrides (papermill/CLI) <- keyword arguments, all validated."""
+    path = profile_path(profile)
+    values = {k: p.default for k, p in SCHEMA.items()}
+    values.update(read_profile(path))
+    values["profile"] = Path(profile).stem if str(profile).endswith((".yaml", ".yml")) else profile
+    for source, mapping in (("override", overrides or {}), ("argument", kw)):
+        for key, value in mapping.items():
+            if key not in SCHEMA:
+                raise _unknown(key, source)
+            values[key] = _check_value(key, _coerce(key, value), f"{source} {key}={value!r}")
+    return Config(values)
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Accept obvious spellings from string-typed channels (``-p rl_steps=4`` arrives as int already)."""
+    want = SCHEMA[key].type
+    if isinstance(value, str) and want in (int, _num, bool):
+        try:
+            v = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return v
+    return value
+
+
+def describe_params() -> str:
+    """A table of every key, its default and meaning (``cskit params``)."""
+    rows = [f"{k:<28} {_type_name(p.type):<14} {p.default!r:<22} {p.help}" for k, p in SCHEMA.items()]
+    return "\n".join(rows)
+
+
+# --- run directories --------------------------------------------------------------------------------
+
+RUN_SUBDIRS = ("data", "models", "results", "figures", "notebooks", "html")
+
+
+@dataclass
+class Run:
+    """Paths inside ``outputs/<run>/``; every stage reads and writes only here."""
+
+    root: Path
+
+    def __post_init__(self):
+        self.root = Path(self.root)
+
+    def ensure(self) -> "Run":
+        for d in RUN_SUBDIRS:
+            (self.root / d).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    data = property(lambda self: self.root / "data")
+    models = property(lambda self: self.root / "models")
+    results = property(lambda self: self.root / "results")
+    figures = property(lambda self: self.root / "figures")
+
+
+def open_run(run_dir: str | Path | None = None, profile: str = "smoke") -> Run:
+    """The run directory: an explicit path, else ``outputs/<profile>-dev`` for interactive use."""
+    root = Path(run_dir) if run_dir else OUTPUTS_DIR / f"{profile}-dev"
+    return Run(root).ensure()
