@@ -71,10 +71,12 @@ def _failure_message(stage: Stage, out_nb: Path, err: Exception) -> str:
     cell_info = ""
     try:
         nb = nbformat.read(out_nb, as_version=4)
-        for i, cell in enumerate(nb.cells):
+        inserted = {"injected-parameters", "papermill-error-cell-tag"}
+        original = [c for c in nb.cells if not inserted & set(c.metadata.get("tags", []))]
+        for i, cell in enumerate(original):  # i = the cell's index in the source notebook
             if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-                cell_info = f" in cell {i} (execution count {cell.get('execution_count')}): `{first[:80]}`"
+                cell_info = f" in cell {i + 1} (counting from 1; execution count {cell.get('execution_count')}): `{first[:80]}`"
                 break
     except Exception:  # the notebook may not exist if the kernel never started
         pass

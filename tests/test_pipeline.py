@@ -1,0 +1,105 @@
+"""The papermill pipeline with real kernels: order, manifest, HTML, failure naming the cell, resume."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cskit.config import ConfigError
+from cskit.pipeline import StageFailed, discover_stages, run_pipeline, select_stages
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _nb(path: Path, body: str):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell('profile = "smoke"\nrun_dir = ""\noverrides = {}',
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def nbdir(tmp_path):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    counter = tmp_path / "count.txt"
+    _nb(d / "01_first.ipynb", f"from pathlib import Path\nfrom cskit.config import load_config\n"
+        f"cfg = load_config(profile, overrides)\n"
+        f"Path(run_dir, 'first.txt').write_text(str(cfg.rollout_n))\n"
+        f"p = Path({str(counter)!r}); p.write_text(str(int(p.read_text()) + 1 if p.exists() else 1))")
+    _nb(d / "02_second.ipynb", "from pathlib import Path\nimport os\n"
+        "flag = Path(run_dir, 'fail_once')\n"
+        "if not flag.exists():\n    flag.write_text('x')\n    raise RuntimeError('boom in stage two')\n"
+        "Path(run_dir, 'second.txt').write_text('ok')")
+    return d
+
+
+def test_discover_and_select():
+    stages = discover_stages(ROOT / "notebooks")
+    names = [s.name for s in stages]
+    assert names == sorted(names) and names[0] == "01_rollouts"
+    assert [s.name for s in select_stages(stages, "01")] == ["01_rollouts"]
+    with pytest.raises(ConfigError, match="unknown stage"):
+        select_stages(stages, "99")
+
+
+def test_failure_names_notebook_and_cell_then_resume(nbdir, tmp_path):
+    out = tmp_path / "outputs"
+    with pytest.raises(StageFailed) as e:
+        run_pipeline("smoke", run="r1", overrides={"rollout_n": 3}, notebooks_dir=nbdir, outputs_dir=out,
+                     log=lambda m: None)
+    msg = str(e.value)
+    assert "02_second" in msg and "cell 2" in msg and "boom in stage two" in msg
+    root = out / "r1"
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["stages"]["01_first"]["status"] == "completed"
+    assert manifest["stages"]["02_second"]["status"] == "failed"
+    assert (root / "first.txt").read_text() == "3"  # the override reached the kernel
+    assert (root / "notebooks" / "02_second.FAILED.ipynb").exists()
+    assert not (root / "notebooks" / "02_second.ipynb").exists()  # never looks complete
+    assert (root / "html" / "01_first.html").stat().st_size > 1000
+    # resume: stage 01 is skipped, stage 02 now succeeds
+    manifest = run_pipeline("smoke", run="r1", overrides={"rollout_n": 3}, notebooks_dir=nbdir, outputs_dir=out,
+                            log=lambda m: None)
+    assert (tmp_path / "count.txt").read_text() == "1"
+    assert manifest["stages"]["02_second"]["status"] == "completed"
+    assert (root / "second.txt").read_text() == "ok"
+    assert not (root / "notebooks" / "02_second.FAILED.ipynb").exists()
+    for key in ("params", "environment", "created", "finished"):
+        assert key in manifest
+    assert manifest["environment"]["versions"]["papermill"]
+    assert "commit" in manifest["environment"]["git"]
+    # changing parameters of an existing run is refused
+    with pytest.raises(ConfigError, match="different parameters"):
+        run_pipeline("smoke", run="r1", overrides={"rollout_n": 5}, notebooks_dir=nbdir, outputs_dir=out,
+                     log=lambda m: None)
+
+
+def test_bad_override_fails_before_any_kernel(nbdir, tmp_path):
+    with pytest.raises(ConfigError, match="rolout_n"):
+        run_pipeline("smoke", run="r2", overrides={"rolout_n": 3}, notebooks_dir=nbdir,
+                     outputs_dir=tmp_path / "o", log=lambda m: None)
+    assert not (tmp_path / "o" / "r2").exists()
+
+
+def test_notebooks_are_thin_and_have_one_parameters_cell():
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1, path
+        assert "profile" in params[0].source and "run_dir" in params[0].source and "overrides" in params[0].source
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.get("outputs") for c in code), f"{path} committed with outputs"
+        src = "\n".join(c.source for c in code)
+        assert "\ndef " not in src and not src.startswith("def "), f"{path} defines functions"
+        assert len(src.splitlines()) < 80, path
+
+
+def test_cli_reports_a_bad_key_without_traceback(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "cskit.cli", "run", "--profile", "smoke", "--run", "x",
+                        "-p", "rolout_n=2"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert r.returncode == 1 and "did you mean 'rollout_n'" in r.stderr and "Traceback" not in r.stderr
