@@ -103,7 +103,9 @@ _REQUIRED = ("id", "statement")
 
 
 def problem_from_dict(d: Any, *, path: str | None = None, line: int | None = None) -> Problem:
-    """Validate one cskit-format record; errors name file, line and field."""
+    """Validate one cskit-format record; errors name file, line and field.
+
+    A row with neither ``kind`` nor ``tests`` is a statement-only problem (kind ``none``)."""
     if not isinstance(d, dict):
         raise ProblemFormatError(f"expected a JSON object, got {type(d).__name__}", path=path, line=line)
     for k in _REQUIRED:
@@ -136,6 +138,8 @@ def problem_from_dict(d: Any, *, path: str | None = None, line: int | None = Non
             if not isinstance(s, str):
                 raise ProblemFormatError(f"expected str, got {type(s).__name__}", path=path, line=line,
                                          field=f"{k}[{i}]")
+    if "kind" not in d and not tests:  # a statement-only row (synthetic sets): no kind, no tests
+        d = {**d, "kind": "none"}
     try:
         return Problem(**{**d, "tests": tests})
     except ProblemFormatError as e:
