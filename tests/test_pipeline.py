@@ -91,7 +91,9 @@ def test_notebooks_are_thin_and_have_one_parameters_cell():
         nb = nbformat.read(path, as_version=4)
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, path
-        assert "profile" in params[0].source and "run_dir" in params[0].source and "overrides" in params[0].source
+        import papermill as pm
+
+        assert set(pm.inspect_notebook(str(path))) == {"profile", "run_dir", "overrides"}, path
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(not c.get("outputs") for c in code), f"{path} committed with outputs"
         src = "\n".join(c.source for c in code)

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 PARAMS = '''profile = "smoke"   # params/<profile>.yaml
-run_dir = ""        # outputs/<run>; "" = outputs/<profile>-dev
+run_dir = ""        # outputs/<run>; empty: outputs/<profile>-dev
 overrides = {}      # any key of cskit/config.py SCHEMA, e.g. {"rollout_n": 4}'''
 
 SETUP = '''from cskit.config import load_config, open_run
@@ -63,8 +63,24 @@ pairs. The split is by problem. Columns follow CodeScalerPair-51K (`question_con
     ]),
 }
 
+def normalise_parameters(path: Path) -> bool:
+    """Rewrite a notebook's ``parameters`` cell to the canonical one; True if it changed."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1 or cells[0].source == PARAMS:
+        return False
+    cells[0].source = PARAMS
+    nbformat.write(nb, path)
+    return True
+
+
 if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent / "notebooks"
+    if sys.argv[1:] == ["--normalise"]:
+        for p in sorted(root.glob("[0-9][0-9]_*.ipynb")):
+            if normalise_parameters(p):
+                print("normalised", p)
+        sys.exit(0)
     names = sys.argv[1:] or list(STAGES)
     for name in names:
         title, cells = STAGES[name]
