@@ -1,0 +1,260 @@
+"""Benchmark evaluation of a policy: avg@k (the paper's metric) and unbiased pass@k, per benchmark and averaged.
+
+Protocol (spec §6): for every problem, sample ``k`` responses from the policy's chat-rendered prompt
+(:func:`cskit.prompts.render_policy_prompt`, the same LCB-style template for every benchmark) at the
+profile's temperature / top-p / top-k and ``eval_max_new_tokens``; take the **last** fenced block
+(:func:`cskit.extract.extract_lenient`, no single-block rule and no AST check); grade it in the sandbox
+(``test_timeout`` per test, ``memory_mb``); a sample passes only when every test passes.
+
+* ``avg@k`` = mean over problems of (passing samples / k) = the mean pass rate over all samples. With k = 8
+  this is the paper's avg@8.
+* ``pass@j`` (j = 1, 2, 4, ..., k) = the unbiased estimator of Chen et al. (2021, HumanEval):
+  1 - C(n-c, j) / C(n, j) per problem (n samples, c correct), averaged over problems. pass@1 == avg@k.
+* The benchmark average (``average``) is the unweighted mean over benchmarks, as in the paper's tables.
+
+Benchmarks are problem-source specs (:mod:`cskit.problem_sources`), one benchmark per spec of
+``cfg.eval_problems``: the paper's five (``deepcoder:lcbv5:test``, ``cure:CodeContests``, ``cure:CodeForces``,
+``cure:LiveBench``, ``cure:MBPP``) when their data is available, ``humaneval`` and ``bundled:val`` offline.
+Problems without tests (kind ``none``) cannot be evaluated and are skipped (counted in ``n_skipped``).
+
+Deterministic under ``cfg.seed``: the sampling seed is the profile seed, grading is deterministic.
+"""
+from __future__ import annotations
+
+import gc
+import math
+import time
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+# pretty names for the paper's benchmarks (anything else is named by its spec)
+BENCHMARK_NAMES = {
+    "deepcoder:lcbv5:test": "LiveCodeBench",
+    "lcb": "LiveCodeBench",
+    "cure:CodeContests": "CodeContests",
+    "cure:CodeForces": "CodeForces",
+    "cure:LiveBench": "LiveBench",
+    "cure:MBPP": "MBPP",
+    "humaneval": "HumanEval",
+    "bundled:val": "bundled-val",
+}
+
+
+# --- estimators -----------------------------------------------------------------------------------------
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k for one problem with ``n`` samples of which ``c`` pass (Chen et al. 2021)."""
+    if not 0 <= c <= n:
+        raise ValueError(f"pass_at_k: need 0 <= c <= n, got n={n}, c={c}")
+    if not 1 <= k <= n:
+        raise ValueError(f"pass_at_k: need 1 <= k <= n, got n={n}, k={k}")
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=np.float64)))
+
+
+def avg_at_k(passes: Sequence[Sequence[bool]]) -> float:
+    """Mean pass rate over problems of their samples (``passes[i][j]`` = sample j of problem i passed)."""
+    if not passes:
+        return float("nan")
+    return float(np.mean([np.mean(np.asarray(p, dtype=np.float64)) for p in passes]))
+
+
+def k_values(k: int) -> list[int]:
+    """1, 2, 4, ... up to and including ``k``."""
+    out, j = [], 1
+    while j < k:
+        out.append(j)
+        j *= 2
+    return out + [k]
+
+
+def summarize(passes: Sequence[Sequence[bool]], k: int) -> dict[str, float]:
+    """avg@k and pass@j (j in :func:`k_values`) for one benchmark's per-problem pass lists."""
+    out = {f"avg@{k}": avg_at_k(passes)}
+    for j in k_values(k):
+        vals = [pass_at_k(len(p), int(sum(p)), j) for p in passes if len(p) >= j]
+        out[f"pass@{j}"] = float(np.mean(vals)) if vals else float("nan")
+    return out
+
+
+# --- benchmarks ---------------------------------------------------------------------------------------
+
+
+def benchmark_name(spec: str) -> str:
+    return BENCHMARK_NAMES.get(spec.strip(), spec.strip())
+
+
+def load_benchmarks(cfg: Mapping[str, Any], specs: str | None = None, limit: int | None = None) -> dict[str, list]:
+    """One benchmark per spec of ``specs`` (default ``cfg.eval_problems``), each capped at ``limit``
+    (default ``cfg.max_eval_problems``; 0 = all) with a seeded subsample."""
+    from cskit.problem_sources import load_problems
+
+    specs = specs if specs is not None else cfg["eval_problems"]
+    limit = cfg["max_eval_problems"] if limit is None else limit
+    out: dict[str, list] = {}
+    for spec in [s.strip() for s in str(specs).split(",") if s.strip()]:
+        out[benchmark_name(spec)] = load_problems(spec, limit=limit, seed=cfg["seed"])
+    return out
+
+
+def sampling_from_cfg(cfg: Mapping[str, Any], k: int | None = None):
+    """The paper's eval sampling from a profile: n = k, T / top-p / top-k, eval_max_new_tokens, seed."""
+    from cskit.generate import SamplingParams
+
+    return SamplingParams(n=int(k or cfg["eval_k"]), temperature=float(cfg["temperature"]),
+                          top_p=float(cfg["top_p"]), top_k=int(cfg["top_k"]),
+                          max_new_tokens=int(cfg["eval_max_new_tokens"]), seed=int(cfg["seed"]))
+
+
+def sandbox_limits(cfg: Mapping[str, Any]):
+    from cskit.sandbox import SandboxLimits
+
+    return SandboxLimits(timeout_s=float(cfg["test_timeout"]), memory_mb=int(cfg["memory_mb"]))
+
+
+# --- evaluation ---------------------------------------------------------------------------------------
+
+
+def _load_for_generation(model_name_or_obj: Any, cfg: Mapping[str, Any], tokenizer: Any):
+    """(generator, tokenizer, owned) where ``owned`` says we loaded weights that should be freed after."""
+    from cskit.generate import make_generator
+
+    backend = cfg.get("gen_backend", "transformers")
+    device = cfg.get("device", "auto")
+    if not isinstance(model_name_or_obj, str) and not hasattr(model_name_or_obj, "__fspath__"):
+        if tokenizer is None:
+            raise ValueError("evaluate_policy: pass the tokenizer together with a model object")
+        gen = make_generator("transformers", model_name_or_obj, tokenizer, batch_size=cfg["gen_batch_size"],
+                             device=None)
+        return gen, tokenizer, False
+    name = str(model_name_or_obj)
+    if backend == "vllm":
+        from transformers import AutoTokenizer
+
+        from cskit.models import resolve_model
+
+        path = resolve_model(name)
+        tok = tokenizer or AutoTokenizer.from_pretrained(path)
+        gen = make_generator("vllm", path, tok, batch_size=cfg["gen_batch_size"], device=device)
+        return gen, tok, True
+    from cskit.models import load_policy, pick_device
+
+    dev = pick_device(device)
+    model, tok = load_policy(name, device=dev, dtype=cfg.get("dtype", "auto"))
+    gen = make_generator("transformers", model, tokenizer or tok, batch_size=cfg["gen_batch_size"], device=dev)
+    return gen, tokenizer or tok, True
+
+
+def evaluate_policy(model_name_or_obj: Any, problems_by_benchmark: Mapping[str, Sequence[Any]], k: int | None = None,
+                    sampling: Any = None, cfg: Mapping[str, Any] | None = None, *, tokenizer: Any = None,
+                    progress: bool | None = None, keep_samples: bool = False) -> dict[str, Any]:
+    """Evaluate one policy on several benchmarks (see the module docstring for the protocol).
+
+    ``model_name_or_obj``: a model name/dir (loaded with :func:`cskit.models.load_policy`, or served by vLLM
+    when ``cfg.gen_backend == 'vllm'``) or a loaded causal LM (then pass ``tokenizer``).
+    ``sampling``: a :class:`cskit.generate.SamplingParams` (default :func:`sampling_from_cfg`); ``n`` is set to
+    ``k``. Returns ``{"k", "benchmarks": {name: {avg@k, pass@j.., n_problems, n_samples, n_skipped,
+    valid_rate, mean_tokens, truncated_rate, gen_time_s, grade_time_s}}, "average": {avg@k, pass@j..},
+    "per_problem": {name: [{problem_id, n, c}]}}`` (+ ``"samples"`` when ``keep_samples``).
+    """
+    import dataclasses
+
+    from cskit.config import SCHEMA
+    from cskit.extract import extract_lenient
+    from cskit.prompts import render_policy_prompt
+    from cskit.sandbox import grade_many
+
+    cfg = dict(cfg or {key: p.default for key, p in SCHEMA.items()})
+    k = int(k or (sampling.n if sampling is not None else cfg["eval_k"]))
+    sampling = sampling_from_cfg(cfg, k) if sampling is None else dataclasses.replace(sampling, n=k)
+    progress = cfg.get("progress", True) if progress is None else progress
+    limits = sandbox_limits(cfg)
+    gen, tok, owned = _load_for_generation(model_name_or_obj, cfg, tokenizer)
+    result: dict[str, Any] = {"k": k, "sampling": dataclasses.asdict(sampling), "benchmarks": {},
+                              "per_problem": {}}
+    samples: dict[str, list] = {}
+    try:
+        for name, problems in problems_by_benchmark.items():
+            usable = [p for p in problems if p.kind != "none" and p.tests]
+            skipped = len(problems) - len(usable)
+            if skipped:
+                warnings.warn(f"evaluate: {skipped} problem(s) of benchmark {name!r} have no tests and are skipped")
+            if not usable:
+                result["benchmarks"][name] = {"n_problems": 0, "n_skipped": skipped}
+                continue
+            t0 = time.perf_counter()
+            prompts = [render_policy_prompt(tok, p) for p in usable]
+            gens = gen.generate(prompts, sampling)
+            gen_time = time.perf_counter() - t0
+            texts = [[g.text for g in row] for row in gens]
+            codes = [[extract_lenient(t) for t in row] for row in texts]
+            items, where = [], []
+            for i, p in enumerate(usable):
+                for j, code in enumerate(codes[i]):
+                    if code:
+                        items.append((p, code))
+                        where.append((i, j))
+            t1 = time.perf_counter()
+            graded = grade_many(items, limits=limits, workers=cfg.get("sandbox_workers", 0), progress=progress)
+            grade_time = time.perf_counter() - t1
+            passes = [[False] * len(row) for row in codes]
+            verdicts = [["no_code"] * len(row) for row in codes]
+            for (i, j), r in zip(where, graded):
+                passes[i][j] = bool(r.passed)
+                verdicts[i][j] = r.verdict
+            n_samples = sum(len(r) for r in codes)
+            ntok = [g.n_tokens for row in gens for g in row]
+            trunc = [g.finish_reason == "length" for row in gens for g in row]
+            row = {"n_problems": len(usable), "n_samples": n_samples, "n_skipped": skipped,
+                   **summarize(passes, k),
+                   "valid_rate": float(np.mean([bool(c) for r in codes for c in r])) if n_samples else float("nan"),
+                   "mean_tokens": float(np.mean(ntok)) if ntok else float("nan"),
+                   "truncated_rate": float(np.mean(trunc)) if trunc else float("nan"),
+                   "gen_time_s": round(gen_time, 3), "grade_time_s": round(grade_time, 3)}
+            result["benchmarks"][name] = row
+            result["per_problem"][name] = [{"problem_id": p.id, "n": len(passes[i]), "c": int(sum(passes[i]))}
+                                           for i, p in enumerate(usable)]
+            if keep_samples:
+                samples[name] = [{"problem_id": p.id, "responses": texts[i], "passed": passes[i],
+                                  "verdicts": verdicts[i]} for i, p in enumerate(usable)]
+    finally:
+        if owned:
+            del gen
+            _free_memory()
+    scored = [r for r in result["benchmarks"].values() if r.get("n_problems")]
+    metric_keys = [f"avg@{k}"] + [f"pass@{j}" for j in k_values(k)]
+    result["average"] = {m: (float(np.mean([r[m] for r in scored])) if scored else float("nan"))
+                         for m in metric_keys}
+    if keep_samples:
+        result["samples"] = samples
+    return result
+
+
+def results_table(results_by_method: Mapping[str, Mapping[str, Any]], metric: str | None = None) -> dict[str, dict]:
+    """The paper's table: rows = methods, columns = benchmarks + ``Average`` (values in %, 2 decimals)."""
+    table: dict[str, dict] = {}
+    for method, res in results_by_method.items():
+        m = metric or f"avg@{res['k']}"
+        row = {}
+        for bench, r in res["benchmarks"].items():
+            v = r.get(m)
+            row[bench] = round(100.0 * v, 2) if v is not None and not math.isnan(v) else None
+        avg = res.get("average", {}).get(m)
+        row["Average"] = round(100.0 * avg, 2) if avg is not None and not math.isnan(avg) else None
+        table[method] = row
+    return table
+
+
+def _free_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:  # pragma: no cover
+        pass
