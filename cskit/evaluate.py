@@ -107,7 +107,8 @@ def sampling_from_cfg(cfg: Mapping[str, Any], k: int | None = None):
 
     return SamplingParams(n=int(k or cfg["eval_k"]), temperature=float(cfg["temperature"]),
                           top_p=float(cfg["top_p"]), top_k=int(cfg["top_k"]),
-                          max_new_tokens=int(cfg["eval_max_new_tokens"]), seed=int(cfg["seed"]))
+                          max_new_tokens=int(cfg["eval_max_new_tokens"]), seed=int(cfg["seed"]),
+                          stop_after_code_block=bool(cfg.get("gen_stop_after_code_block", False)))
 
 
 def sandbox_limits(cfg: Mapping[str, Any]):

@@ -17,6 +17,11 @@ the chat template already holds every special token the model expects.
   and ``<|im_end|>`` when the vocabulary has it. ``finish_reason`` is ``"stop"`` if a stop token was
   produced, else ``"length"``. ``n_tokens`` counts generated tokens including the stop token (as vLLM
   does); ``token_ids`` holds them; ``text`` is their decoding with special tokens skipped.
+* ``stop_after_code_block`` (off by default; the CPU demo profile turns it on to save decoding time):
+  a sample also ends as soon as its text holds one complete fenced block (```` ```tag\n ... ``` ````),
+  with ``finish_reason`` ``"stop"``. This drops the prose and any further blocks the model would have
+  written, so it changes what strict extraction sees (no multi-block answers): never use it where the
+  paper's behaviour is measured. vLLM ignores it.
 * Reproducible: each call seeds torch from ``params.seed`` inside ``torch.random.fork_rng`` (the
   caller's global RNG state is left untouched). The same call (prompts, params, batch_size) gives the
   same samples; changing ``batch_size`` regroups rows and so changes sampled (not greedy) outputs.
@@ -29,6 +34,7 @@ seeded with ``params.seed + prompt index``. In notebooks set ``VLLM_ENABLE_V1_MU
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence
 
@@ -44,6 +50,7 @@ class SamplingParams:
     top_k: int = 20
     max_new_tokens: int = 512
     seed: int = 0
+    stop_after_code_block: bool = False  # transformers backend: end a sample once it holds a closed ``` block
 
     def __post_init__(self):
         if self.n < 1:
@@ -108,6 +115,23 @@ def _plan_batches(lengths: Sequence[int], n: int, batch_size: int) -> list[list[
     if cur:
         batches.append(cur)
     return batches
+
+
+_CLOSED_BLOCK = re.compile(r"```[^\n`]*\n.*?```", re.DOTALL)
+
+
+class _StopAfterBlock:
+    """transformers StoppingCriteria: per row, True once the generated text holds a closed fenced block."""
+
+    def __init__(self, tokenizer: Any, prompt_width: int):
+        self.tokenizer, self.width = tokenizer, prompt_width
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        gen = input_ids[:, self.width:].tolist()
+        texts = self.tokenizer.batch_decode(gen, skip_special_tokens=True)
+        return torch.tensor([bool(_CLOSED_BLOCK.search(t)) for t in texts], device=input_ids.device)
 
 
 class TransformersGenerator:
@@ -178,21 +202,31 @@ class TransformersGenerator:
                     e = enc[i]
                     ids[r, width - len(e):] = torch.tensor(e, dtype=torch.long)
                     mask[r, width - len(e):] = 1
+                extra = {}
+                if params.stop_after_code_block:
+                    from transformers import StoppingCriteriaList
+
+                    extra["stopping_criteria"] = StoppingCriteriaList([_StopAfterBlock(self.tokenizer, width)])
                 out = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                          generation_config=gcfg)
+                                          generation_config=gcfg, **extra)
                 gen = out[:, width:].tolist()
                 for r, i in enumerate(rows):
-                    results[i].append(self._finish(gen[r]))
+                    results[i].append(self._finish(gen[r], params.stop_after_code_block))
         if params.greedy and params.n > 1:
             results = [[Generation(g.text, g.n_tokens, g.finish_reason, list(g.token_ids))
                         for g in res for _ in range(params.n)] for res in results]
         return results
 
-    def _finish(self, ids: list[int]) -> Generation:
+    def _finish(self, ids: list[int], block_stop: bool = False) -> Generation:
         stops = set(self.stop_ids)
         cut = next((j for j, t in enumerate(ids) if t in stops), None)
         if cut is None:
-            reason, ids = "length", ids
+            reason = "length"
+            if block_stop:  # rows ended by the block criterion are padded to the batch's length
+                while ids and ids[-1] == self.pad_id:
+                    ids = ids[:-1]
+                if _CLOSED_BLOCK.search(self.tokenizer.decode(ids, skip_special_tokens=True)):
+                    reason = "stop"
         else:
             reason, ids = "stop", ids[:cut + 1]
         text = self.tokenizer.decode(ids, skip_special_tokens=True)

@@ -134,7 +134,8 @@ def collect_rollouts(problems: Sequence[Problem], *, model_name: str, out_path: 
                 generator = make_generator(cfg.gen_backend, model, tokenizer=tokenizer,
                                            batch_size=int(cfg.gen_batch_size))
             sampling = SamplingParams(n=n, temperature=float(cfg.temperature), top_p=float(cfg.top_p),
-                                      top_k=int(cfg.top_k), max_new_tokens=int(cfg.max_new_tokens), seed=seed)
+                                      top_k=int(cfg.top_k), max_new_tokens=int(cfg.max_new_tokens), seed=seed,
+                                      stop_after_code_block=bool(cfg.gen_stop_after_code_block))
             df = sample_and_grade(chunk, generator, tokenizer, n=n, sampling=sampling, limits=limits,
                                   workers=int(cfg.sandbox_workers), model_name=model_name,
                                   max_prompt_tokens=int(cfg.max_prompt_tokens), progress=False)

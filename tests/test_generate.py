@@ -134,3 +134,36 @@ def test_vllm_backend_same_interface():
     out = gen.generate(["<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"],
                        SamplingParams(n=2, max_new_tokens=8))
     assert len(out) == 1 and len(out[0]) == 2 and all(g.finish_reason in ("stop", "length") for g in out[0])
+
+
+
+def test_stop_after_code_block_criterion_and_trimming():
+    """The criterion fires per row exactly when the generated part holds a closed fenced block, and rows
+    it ended (then padded by generate) are trimmed back and reported as stopped."""
+    import torch
+
+    from cskit.generate import SamplingParams, TransformersGenerator, _StopAfterBlock
+    from cskit.models import load_policy, resolve_model
+
+    model, tok = load_policy(resolve_model("tiny-qwen3"))
+    prompt = tok("hello", add_special_tokens=False)["input_ids"]
+    texts = ["```python\nx = 1\n```", "```python\nx = 1\n", "no code here", "a\n```\ny\n``` tail"]
+    enc = [prompt + tok(t, add_special_tokens=False)["input_ids"] for t in texts]
+    width = max(map(len, enc))
+    ids = torch.full((len(enc), width), tok.pad_token_id)
+    for r, e in enumerate(enc):  # right-pad here; only the generated part after the prompt is decoded
+        ids[r, :len(e)] = torch.tensor(e)
+    done = _StopAfterBlock(tok, len(prompt))(ids, None)
+    assert done.tolist() == [True, False, False, True]
+    gen = TransformersGenerator(model, tok, batch_size=2)
+    body = tok(texts[0], add_special_tokens=False)["input_ids"]
+    g = gen._finish(body + [gen.pad_id] * 5, block_stop=True)
+    assert g.finish_reason == "stop" and g.n_tokens == len(body) and g.text == texts[0]
+    g = gen._finish(tok(texts[1], add_special_tokens=False)["input_ids"], block_stop=True)
+    assert g.finish_reason == "length"
+    # generation with the flag runs and never returns more tokens than without it
+    prompts = ["<|im_start|>user\nwrite code<|im_end|>\n<|im_start|>assistant\n"]
+    free = gen.generate(prompts, SamplingParams(n=2, temperature=1.0, max_new_tokens=24, seed=3))
+    cut = gen.generate(prompts, SamplingParams(n=2, temperature=1.0, max_new_tokens=24, seed=3,
+                                               stop_after_code_block=True))
+    assert [c.n_tokens <= f.n_tokens for c, f in zip(cut[0], free[0])] == [True, True]
