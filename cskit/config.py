@@ -63,6 +63,7 @@ SCHEMA: dict[str, Param] = {
     "top_p": Param(_num, 0.95, "nucleus sampling (paper: 0.95)"),
     "top_k": Param(int, 20, "top-k sampling (paper: 20)"),
     "max_new_tokens": Param(int, 512, "max response tokens (paper: 16384)"),
+    "gen_stop_after_code_block": Param(bool, False, "end a sample at its first closed ``` block (CPU time saver; changes multi-block behaviour, keep off for paper runs)"),
     "max_prompt_tokens": Param(int, 1024, "prompts longer than this are dropped with a warning (paper: 4096)"),
     # --- sandbox --------------------------------------------------------------------------------
     "sandbox_workers": Param(int, 0, "grading processes (0 = number of cores)"),
@@ -115,6 +116,18 @@ SCHEMA: dict[str, Param] = {
     "rl_vllm_gpu_memory_utilization": Param(_num, 0.3, "vLLM GPU memory share when rl_use_vllm (trl colocate; paper/verl: 0.8 with FSDP offload)"),
     "rl_val_problems": Param(str, "", "problem sources for in-training execution validation ('' = eval_problems; paper: LCB lcbv5 test)"),
     "rl_val_max_problems": Param(int, 16, "cap on validation problems (0 = all)"),
+    # --- scaling (issue 8) -------------------------------------------------------------------------
+    "scaling_enabled": Param(bool, False, "run the execution-free scaling experiment at the end of stage 04 (cskit.scaling)"),
+    "scaling_methods": Param(str, "verified,testfree,weak_tests,untrained_rm", "comma list of scaling rows: 'verified', 'testfree', 'weak_tests', 'untrained_rm'"),
+    "scaling_testfree_problems": Param(str, "", "sources of the test-free pool added to train_problems (their tests, if any, are hidden); overlaps with train/val/eval are dropped"),
+    "scaling_testfree_max": Param(int, 0, "cap on the test-free (and weak-test) pool (0 = all; seeded subsample)"),
+    "scaling_weak_problems": Param(str, "", "sources of the weak-test pool for execution RL ('' = the test-free pool's problems with their tests)"),
+    "scaling_weak_tests_keep": Param(int, 1, "tests kept per weak-test problem (a HumanEval check: assert statements); 0 = all, as they come"),
+    "scaling_rl_steps": Param(int, 0, "GRPO steps of each scaling run (0 = rl_steps)"),
+    "scaling_prompts_per_step": Param(int, 0, "prompts per GRPO step in scaling runs (0 = rl_prompts_per_step)"),
+    "scaling_max_completion_length": Param(int, 0, "max response tokens in scaling runs (0 = rl_max_completion_length)"),
+    "scaling_rl_eval_steps": Param(int, -1, "in-training validation every N steps in scaling runs (-1 = rl_eval_steps, 0 = off)"),
+    "scaling_max_eval_problems": Param(int, 0, "cap per benchmark when evaluating the scaling rows (0 = max_eval_problems)"),
     # --- evaluation -------------------------------------------------------------------------------
     "eval_k": Param(int, 8, "samples per problem for avg@k / pass@k (paper: avg@8)"),
     "eval_max_new_tokens": Param(int, 512, "max tokens when evaluating (paper: 16384)"),
