@@ -1,0 +1,242 @@
+"""Bradley-Terry reward-model training with trl's RewardTrainer on the pairs table (spec §2).
+
+Input: ``question_content``, ``code_pos``, ``code_neg`` rows. Each side is encoded by
+:func:`cskit.rm_score.encode_rm_inputs` -- the scorer's own function: chat template over
+``[user: question, assistant: code]`` + EOS, ``add_special_tokens=False``, right-truncated to
+``rm_max_length`` -- and handed to RewardTrainer pre-tokenized (``chosen_ids`` / ``rejected_ids``), so trl
+neither re-renders nor drops anything: every pair trains, truncated ones are counted and logged.
+Loss: -log sigmoid(r+ - r-) (+ optional ``rm_center_rewards`` * mean((r+ + r-)^2)).
+
+Init: any sequence-classification checkpoint (``resolve_model(cfg.rm_model, "seqcls")``; a causal LM gets a
+new seeded scalar head). Options: LoRA (``rm_lora``: peft, all linear layers, ``modules_to_save=["score"]``,
+merged before saving) or training only the top ``rm_train_layers`` decoder layers + head (cheap CPU demos).
+Output: an HF directory loadable by ``AutoModelForSequenceClassification.from_pretrained`` (+ tokenizer), with
+``training_metrics.json`` and, written last, the completion marker ``cskit_rm_complete.json``.
+Precision: bf16 autocast on GPU, fp32 on CPU; gradient checkpointing on GPU only. Seeded by ``cfg.seed``.
+
+Multi-process / multi-GPU: the same function runs under ``accelerate launch`` through :mod:`cskit.rm_launch`
+(see its docstring for DeepSpeed / FSDP launch lines).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from cskit.rm_score import PAIR_COLUMNS, _check_columns, encode_rm_inputs, ensure_chat_template, load_rm_seeded
+
+log = logging.getLogger(__name__)
+
+COMPLETE_MARKER = "cskit_rm_complete.json"
+METRICS_FILE = "training_metrics.json"
+LORA_TARGETS = "all-linear"
+
+
+def is_complete(out_dir: str | Path) -> bool:
+    """True when ``out_dir`` holds a finished RM (the completion marker is written last)."""
+    return (Path(out_dir) / COMPLETE_MARKER).exists()
+
+
+def read_training_metrics(out_dir: str | Path) -> dict:
+    return json.loads((Path(out_dir) / COMPLETE_MARKER).read_text(encoding="utf-8"))
+
+
+def _get(cfg: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    try:
+        return cfg[key]
+    except KeyError:
+        return default
+
+
+def pairs_to_dataset(pairs_df: pd.DataFrame, tokenizer, max_length: int):
+    """Pre-tokenized preference dataset (``chosen_ids``, ``rejected_ids``) and truncation counts."""
+    from datasets import Dataset
+
+    _check_columns(pairs_df, PAIR_COLUMNS, "pairs table")
+    q = pairs_df["question_content"].astype(str).tolist()
+    pos, tr_pos = encode_rm_inputs(tokenizer, q, pairs_df["code_pos"].astype(str).tolist(), max_length)
+    neg, tr_neg = encode_rm_inputs(tokenizer, q, pairs_df["code_neg"].astype(str).tolist(), max_length)
+    lens = np.array([len(x) for x in pos + neg]) if pos else np.zeros(0)
+    info = {"n_pairs": int(len(pairs_df)), "n_truncated_pairs": int((tr_pos | tr_neg).sum()),
+            "n_truncated_pos": int(tr_pos.sum()), "n_truncated_neg": int(tr_neg.sum()),
+            "mean_tokens": float(lens.mean()) if len(lens) else 0.0,
+            "max_tokens": int(lens.max()) if len(lens) else 0}
+    return Dataset.from_dict({"chosen_ids": pos, "rejected_ids": neg}), info
+
+
+def _freeze_to_top_layers(model, k: int) -> int:
+    """Train only the last ``k`` decoder layers, the final norm and the score head; returns trainable params."""
+    import re
+
+    layer_ids = sorted({int(m.group(1)) for n, _ in model.named_parameters()
+                        for m in [re.search(r"\.layers\.(\d+)\.", n)] if m})
+    keep = set(layer_ids[-k:]) if layer_ids else set()
+    n_train = 0
+    for name, p in model.named_parameters():
+        m = re.search(r"\.layers\.(\d+)\.", name)
+        train = (m is not None and int(m.group(1)) in keep) or name.startswith("score") or \
+            (m is None and re.search(r"(^|\.)norm\.", name) is not None)
+        p.requires_grad_(train)
+        n_train += p.numel() if train else 0
+    return n_train
+
+
+def _use_gpu(cfg) -> bool:
+    import torch
+
+    return str(_get(cfg, "device", "auto")) != "cpu" and torch.cuda.is_available()
+
+
+def build_reward_trainer(train_df: pd.DataFrame, val_df: pd.DataFrame | None, init_model: str, out_dir: str | Path,
+                         cfg: Mapping[str, Any]):
+    """(RewardTrainer ready to ``train()``, info dict). The model is loaded seeded on CPU in fp32."""
+    import torch
+    from trl import RewardConfig, RewardTrainer
+
+    seed = int(_get(cfg, "seed", 0))
+    max_length = int(_get(cfg, "rm_max_length", 1024))
+    gpu = _use_gpu(cfg)
+    bf16 = gpu and str(_get(cfg, "dtype", "auto")) in ("auto", "bfloat16") and torch.cuda.is_bf16_supported()
+    model, tok = load_rm_seeded(init_model, device="cpu", dtype=torch.float32, seed=seed)
+    ensure_chat_template(tok)
+    model.config.pad_token_id = tok.pad_token_id
+    model.train()
+
+    train_ds, tinfo = pairs_to_dataset(train_df, tok, max_length)
+    info: dict[str, Any] = {"init_model": str(init_model), "max_length": max_length, "train": tinfo,
+                            "device": "cuda" if gpu else "cpu", "bf16": bool(bf16)}
+    eval_ds = None
+    if val_df is not None and len(val_df):
+        eval_ds, vinfo = pairs_to_dataset(val_df, tok, max_length)
+        info["val"] = vinfo
+    for split in ("train", "val"):
+        if split in info and info[split]["n_truncated_pairs"]:
+            log.warning("RM %s: %d of %d pairs right-truncated to %d tokens (kept, not dropped)", split,
+                        info[split]["n_truncated_pairs"], info[split]["n_pairs"], max_length)
+
+    peft_config = None
+    n_params = sum(p.numel() for p in model.parameters())
+    if bool(_get(cfg, "rm_lora", False)):
+        from peft import LoraConfig
+
+        r = int(_get(cfg, "rm_lora_r", 16))
+        peft_config = LoraConfig(task_type="SEQ_CLS", r=r, lora_alpha=2 * r, lora_dropout=0.0,
+                                 target_modules=LORA_TARGETS, modules_to_save=["score"])
+    elif int(_get(cfg, "rm_train_layers", 0) or 0) > 0:
+        info["trainable_params"] = _freeze_to_top_layers(model, int(cfg["rm_train_layers"]))
+    info["params"] = int(n_params)
+
+    center = float(_get(cfg, "rm_center_rewards", 0.0) or 0.0)
+    args = RewardConfig(
+        output_dir=str(Path(out_dir) / "_trainer"),
+        per_device_train_batch_size=int(_get(cfg, "rm_batch_size", 8)),
+        per_device_eval_batch_size=int(_get(cfg, "rm_batch_size", 8)),
+        gradient_accumulation_steps=int(_get(cfg, "rm_grad_accum", 1)),
+        learning_rate=float(_get(cfg, "rm_learning_rate", 1e-5)),
+        num_train_epochs=float(_get(cfg, "rm_epochs", 1.0)),
+        max_steps=int(_get(cfg, "rm_max_steps", -1)),
+        lr_scheduler_type="linear", warmup_steps=0, weight_decay=0.0,
+        max_length=max_length,                       # no effect: inputs are already truncated to it
+        # checkpointing on GPU only, and not with frozen lower layers (their outputs carry no grad, which
+        # reentrant checkpointing would turn into no gradient for the trainable top layers)
+        bf16=bool(bf16), fp16=False, use_cpu=not gpu,
+        gradient_checkpointing=bool(gpu) and not int(_get(cfg, "rm_train_layers", 0) or 0),
+        center_rewards_coefficient=center if center > 0 else None,
+        seed=seed, data_seed=seed, report_to="none", save_strategy="no", eval_strategy="no",
+        logging_steps=1, logging_first_step=True, disable_tqdm=not bool(_get(cfg, "progress", True)),
+        dataloader_num_workers=0, remove_unused_columns=False,
+    )
+    trainer = RewardTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                            processing_class=tok, peft_config=peft_config)
+    if not bool(_get(cfg, "progress", True)):
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    n_kept = len(trainer.train_dataset)
+    if n_kept != len(train_ds):  # cannot happen (inputs are pre-truncated), but never lose rows silently
+        raise RuntimeError(f"RewardTrainer dropped {len(train_ds) - n_kept} of {len(train_ds)} training pairs")
+    if peft_config is not None:
+        info["trainable_params"] = int(sum(p.numel() for p in trainer.model.parameters() if p.requires_grad))
+    return trainer, info
+
+
+def _loss_history(trainer) -> list[dict]:
+    keep = ("step", "epoch", "loss", "accuracy", "margin", "learning_rate", "grad_norm")
+    return [{k: h[k] for k in keep if k in h} for h in trainer.state.log_history if "loss" in h]
+
+
+def save_trained(trainer, out_dir: str | Path) -> None:
+    """Save an HF directory + tokenizer. Call on every process: full fine-tunes go through
+    ``Trainer.save_model`` (gathers ZeRO-3 / FSDP shards, writes on the main process only); a LoRA model is
+    merged into its base and saved by the main process."""
+    from accelerate.utils import is_peft_model
+
+    out = Path(out_dir)
+    tok = trainer.processing_class
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    model.config.num_labels = 1
+    model.config.pad_token_id = tok.pad_token_id
+    if is_peft_model(model):
+        if trainer.is_world_process_zero():
+            merged = model.merge_and_unload()
+            merged.config.pad_token_id = tok.pad_token_id
+            merged.save_pretrained(out, safe_serialization=True)
+            tok.save_pretrained(out)
+    else:
+        trainer.save_model(str(out))
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero():
+        (out / "training_args.bin").unlink(missing_ok=True)
+
+
+def train_reward_model(train_df: pd.DataFrame, val_df: pd.DataFrame | None, init_model: str, out_dir: str | Path,
+                       cfg: Mapping[str, Any]) -> dict:
+    """Train, save to ``out_dir`` (HF format + tokenizer + marker) and return metrics (contract)."""
+    from cskit.models import resolve_model
+
+    out = Path(out_dir)
+    if out.exists() and not is_complete(out):
+        shutil.rmtree(out, ignore_errors=True)   # a half-written previous attempt
+    out.mkdir(parents=True, exist_ok=True)
+    init_path = resolve_model(str(init_model), "seqcls")
+    trainer, info = build_reward_trainer(train_df, val_df, init_path, out, cfg)
+    t0 = time.perf_counter()
+    result = trainer.train()
+    train_s = time.perf_counter() - t0
+    hist = _loss_history(trainer)
+    steps = int(trainer.state.global_step)
+    metrics: dict[str, Any] = {
+        **info, "init_model_name": str(init_model), "steps": steps, "train_runtime_s": round(train_s, 3),
+        "step_time_s": round(train_s / max(steps, 1), 4), "train_loss": float(result.training_loss),
+        "loss_first": hist[0]["loss"] if hist else float("nan"),
+        "loss_last": hist[-1]["loss"] if hist else float("nan"),
+        "train_accuracy_last": hist[-1].get("accuracy", float("nan")) if hist else float("nan"),
+        "log_history": hist, "lora": bool(_get(cfg, "rm_lora", False)),
+        "world_size": int(trainer.accelerator.num_processes), "out_dir": str(out),
+    }
+    if trainer.eval_dataset is not None:
+        ev = trainer.evaluate()
+        metrics["eval"] = {k: float(v) for k, v in ev.items() if isinstance(v, (int, float))}
+    save_trained(trainer, out)
+    if trainer.is_world_process_zero():
+        from cskit.io import write_json
+
+        write_json(out / METRICS_FILE, metrics)
+        shutil.rmtree(out / "_trainer", ignore_errors=True)
+        write_json(out / COMPLETE_MARKER, metrics)   # last: marks the directory complete
+    trainer.accelerator.wait_for_everyone()
+    log.info("RM trained: %d steps in %.1fs, loss %.4f -> %.4f, saved to %s", steps, train_s,
+             metrics["loss_first"], metrics["loss_last"], out)
+    return metrics
+
+
+def steps_per_epoch(n_pairs: int, cfg: Mapping[str, Any], world_size: int = 1) -> int:
+    per = int(_get(cfg, "rm_batch_size", 8)) * int(_get(cfg, "rm_grad_accum", 1)) * world_size
+    return max(1, math.ceil(n_pairs / per))
