@@ -136,8 +136,22 @@ SCHEMA: dict[str, Param] = {
     "bon_num_tests": Param(int, 4, "unit tests the policy writes per problem for the CURE-style selector (CURE: 16)"),
     "bon_vote_inputs": Param(int, 4, "generated inputs used by the majority-vote selector"),
     # --- ablations / report (06, 07) ------------------------------------------------------------------
+    "ablations": Param(str, "extraction,shaping,pair_source,data_scale,rm_size,rl", "which ablations stage 06 runs"),
     "ablation_data_fractions": Param(str, "0.25,0.5,1.0", "fractions of pairs for the data-scale ablation"),
     "ablation_rl_steps": Param(int, 4, "GRPO steps for each RL ablation run"),
+    "ablation_max_rollouts": Param(int, 48, "rollouts scored for the extraction/shaping ablations (0 = all; seeded sample)"),
+    "ablation_rm_model": Param(str, "auto", "backbone of the pair-source / data-scale RMs ('auto' = rm_model on GPU, ablation_small_rm on CPU)"),
+    "ablation_rm_pairs": Param(int, 64, "training pairs per pair-source / data-scale RM (the 100% pool; 0 = all)"),
+    "ablation_rm_epochs": Param(_num, 1.0, "epochs of each small RM"),
+    "ablation_rm_max_length": Param(int, 512, "token cap of the small RMs (capped by rm_max_length)"),
+    "ablation_val_pairs": Param(int, 24, "held-out pairs every small RM is scored on (0 = all)"),
+    "ablation_small_rm": Param(str, "tiny-qwen3", "the small backbone of the RM-size ablation"),
+    "ablation_size_pairs": Param(int, 16, "training pairs of both RM-size runs"),
+    "ablation_rl_variants": Param(str, "softplus,raw_rm", "RL ablation runs: shapings of the CodeScaler reward and/or raw_rm"),
+    "ablation_rl_prompts_per_step": Param(int, 1, "prompts per GRPO step in RL ablations (0 = rl_prompts_per_step)"),
+    "ablation_rl_max_completion_length": Param(int, 64, "response tokens in RL ablations (0 = rl_max_completion_length)"),
+    "ablation_rl_val_problems": Param(int, 0, "execution validation problems per RL ablation step (0 = off)"),
+    "ablation_keep_models": Param(bool, False, "keep the small RMs / RL policies after evaluation"),
 }
 
 
