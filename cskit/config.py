@@ -77,6 +77,7 @@ SCHEMA: dict[str, Param] = {
     "pairs_dedup": Param(bool, True, "drop pairs whose codes are identical after whitespace normalisation"),
     "pairs_reference_positives": Param(bool, True, "use reference solutions as positives when the policy has none"),
     "pairs_unaligned_fraction": Param(_num, 0.0, "extra pairs whose negative comes from another problem, as a fraction of on-policy pairs"),
+    "pairs_curated": Param(bool, False, "add pairs of reference vs known-wrong solutions shipped with the problems (bundled set)"),
     "pairs_offpolicy": Param(bool, False, "add pairs from offpolicy_model's samples (ablation)"),
     "pairs_val_fraction": Param(_num, 0.2, "fraction of problems held out for validation (split by problem)"),
     # --- reward model (03) ------------------------------------------------------------------------

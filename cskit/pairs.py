@@ -101,6 +101,54 @@ def build_pairs(rollouts: pd.DataFrame, problems: Sequence[Problem] = (), *, max
     return pd.DataFrame(out, columns=[c for c in PAIR_COLUMNS if c != "split"])
 
 
+def curated_pairs(problems: Sequence[Problem], problem_ids: Iterable[str], questions: dict[str, str], *,
+                  max_per_problem: int = 16) -> pd.DataFrame:
+    """Pairs from the problem data itself: each reference solution vs each known-wrong solution.
+
+    Only problems that ship ``wrong_solutions`` (the bundled set does) contribute. The pair source is
+    ``curated``: no policy wrote these codes, so they are off-policy by construction (``grade_curated`` then
+    checks both labels in the sandbox and records the negative's real pass fraction); useful as a seed
+    when the policy writes no valid code at all (tiny random models) and as an ablation.
+    """
+    ids = set(problem_ids)
+    out = []
+    for p in problems:
+        if p.id not in ids or not p.solutions or not p.wrong_solutions:
+            continue
+        q = questions.get(p.id)
+        if q is None:
+            from cskit.prompts import question_text
+
+            q = question_text(p)
+        k = 0
+        for good in p.solutions:
+            for bad in p.wrong_solutions:
+                if max_per_problem and k >= max_per_problem:
+                    break
+                out.append(dict(question_content=q, code_pos=good.strip(), code_neg=bad.strip(), problem_id=p.id,
+                                pos_pass_fraction=1.0, neg_pass_fraction=0.0, pair_source="curated",
+                                neg_problem_id=p.id))
+                k += 1
+    return pd.DataFrame(out, columns=[c for c in PAIR_COLUMNS if c != "split"])
+
+
+def grade_curated(pairs: pd.DataFrame, problems: Sequence[Problem], cfg) -> pd.DataFrame:
+    """Fill in the negatives' real pass fractions (sandbox) and drop pairs whose labels do not hold."""
+    if pairs.empty:
+        return pairs
+    from cskit.rollouts import grade_codes, sandbox_limits
+
+    by_id = {p.id: p for p in problems}
+    jobs = [(by_id[r.problem_id], r.code_pos) for r in pairs.itertuples()]
+    jobs += [(by_id[r.problem_id], r.code_neg) for r in pairs.itertuples()]
+    res = grade_codes(jobs, sandbox_limits(cfg), int(cfg.sandbox_workers), progress=False)
+    pos, neg = res[:len(pairs)], res[len(pairs):]
+    out = pairs.copy()
+    out["neg_pass_fraction"] = [r.pass_fraction for r in neg]
+    keep = [p.passed and not n.passed for p, n in zip(pos, neg)]
+    return out[keep].reset_index(drop=True)
+
+
 def unaligned_pairs(pairs: pd.DataFrame, rollouts: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
     """``fraction`` × len(pairs) extra pairs: a positive of problem A vs a valid program for problem B != A.
 
@@ -139,7 +187,12 @@ def make_pair_splits(rollouts: pd.DataFrame, problems: Sequence[Problem], cfg,
         if offpolicy is not None and len(offpolicy):
             parts.append(build_pairs(offpolicy[offpolicy.problem_id.isin(ids)], problems, source="off_policy",
                                      **{**kw, "reference_positives": False}))
-        base = pd.concat(parts, ignore_index=True)
+        if cfg.pairs_curated:
+            questions = dict(zip(ro.problem_id, ro.question))
+            cur = curated_pairs(problems, ids, questions, max_per_problem=int(cfg.pairs_max_per_problem))
+            parts.append(grade_curated(cur, problems, cfg))
+        base = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+            else parts[0]
         extra = unaligned_pairs(base[base.pair_source == "on_policy"], ro, float(cfg.pairs_unaligned_fraction),
                                 seed)
         df = pd.concat([base, extra], ignore_index=True)

@@ -87,3 +87,18 @@ def test_make_pair_splits_columns_and_no_leak():
     assert stats["by_source"]["unaligned"] > 0
     # unaligned negatives of a split come from that split's problems only
     assert set(val.neg_problem_id) <= set(val.problem_id)
+
+
+def test_curated_pairs_are_graded_and_kept_only_when_labels_hold():
+    from cskit.pairs import curated_pairs, grade_curated
+
+    p = Problem(id="add", statement="add two numbers", kind="call", entry_point="add",
+                tests=[TestCase("1\n2", "3"), TestCase("0\n0", "0"), TestCase("-1\n1", "0")],
+                solutions=["def add(a, b):\n    return a + b\n"],
+                wrong_solutions=["def add(a, b):\n    return a + b + (a < 0)\n",   # passes 2 of 3
+                                 "def add(a, b):\n    return a + b\n"])          # mislabelled: actually correct
+    df = curated_pairs([p], ["add"], {"add": "Q"})
+    assert len(df) == 2 and set(df.pair_source) == {"curated"}
+    graded = grade_curated(df, [p], load_config("smoke"))
+    assert len(graded) == 1  # the mislabelled "wrong" solution is dropped
+    assert graded.neg_pass_fraction.iloc[0] == pytest.approx(2 / 3)
