@@ -11,6 +11,9 @@ the chat template already holds every special token the model expects.
 * Batching: prompts are tokenized once and sorted by length (longest first); the (prompt, sample)
   rows are cut into batches of at most ``batch_size`` sequences (a prompt's n samples stay together
   unless n > batch_size), left-padded, and generated in one ``model.generate`` call per batch.
+* Shared prompt processing (``share_prefill=True``, the default): with n > 1 samples per prompt, each
+  distinct prompt of a batch is run once and its KV cache copied to its n rows before decoding, so the
+  prompt costs one forward pass instead of n (the prompt dominates on CPU for short answers).
 * Greedy when ``temperature == 0`` (then one row per prompt is generated and copied n times);
   otherwise sampling with temperature / top-p / top-k (top_k <= 0 disables it).
 * Stops at any of: the tokenizer's EOS, the model's ``generation_config.eos_token_id`` (int or list),
@@ -138,7 +141,7 @@ class TransformersGenerator:
     """Batched ``model.generate`` with left padding (see the module docstring)."""
 
     def __init__(self, model: Any, tokenizer: Any = None, batch_size: int = 16, device: str | None = None,
-                 dtype: Any = None, progress: bool = False):
+                 dtype: Any = None, progress: bool = False, share_prefill: bool = True):
         if isinstance(model, (str, os.PathLike)):
             from cskit.models import load_policy
 
@@ -150,6 +153,7 @@ class TransformersGenerator:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model, self.tokenizer = model, tokenizer
         self.batch_size, self.progress = int(batch_size), progress
+        self.share_prefill = share_prefill
         self.stop_ids = stop_token_ids(tokenizer, model)
         if not self.stop_ids:
             raise ValueError("the tokenizer has no EOS token and the model's generation config names none")
@@ -203,6 +207,8 @@ class TransformersGenerator:
                     ids[r, width - len(e):] = torch.tensor(e, dtype=torch.long)
                     mask[r, width - len(e):] = 1
                 extra = {}
+                if self.share_prefill and len(rows) > len(batch) and width > 1:
+                    extra["past_key_values"] = self._shared_prefill(batch, enc, width, device)
                 if params.stop_after_code_block:
                     from transformers import StoppingCriteriaList
 
@@ -216,6 +222,26 @@ class TransformersGenerator:
             results = [[Generation(g.text, g.n_tokens, g.finish_reason, list(g.token_ids))
                         for g in res for _ in range(params.n)] for res in results]
         return results
+
+    def _shared_prefill(self, batch, enc, width: int, device):
+        """Run each distinct prompt of the batch once (all but its last token) and copy its KV cache to
+        the prompt's n rows: prompt processing drops from n passes to one. Positions follow generate's
+        own rule for left padding (``cumsum(mask) - 1``), so the continuation is numerically the same."""
+        import torch
+
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, (i, _) in enumerate(batch):
+            e = enc[i]
+            ids[r, width - len(e):] = torch.tensor(e, dtype=torch.long)
+            mask[r, width - len(e):] = 1
+        ids, mask = ids[:, :-1].to(device), mask[:, :-1].to(device)
+        pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        cache = out.past_key_values
+        cache.batch_select_indices(torch.tensor([r for r, (_, k) in enumerate(batch) for _ in range(k)],
+                                                device=device))
+        return cache
 
     def _finish(self, ids: list[int], block_stop: bool = False) -> Generation:
         stops = set(self.stop_ids)

@@ -167,3 +167,21 @@ def test_stop_after_code_block_criterion_and_trimming():
     cut = gen.generate(prompts, SamplingParams(n=2, temperature=1.0, max_new_tokens=24, seed=3,
                                                stop_after_code_block=True))
     assert [c.n_tokens <= f.n_tokens for c, f in zip(cut[0], free[0])] == [True, True]
+
+
+def test_shared_prefill_gives_the_same_tokens_as_separate_prompt_passes():
+    """Decoding after one shared prompt pass equals decoding after n separate passes (top_k=1 makes
+    sampling deterministic, so any numerical or positional mismatch would change tokens)."""
+    from cskit.generate import SamplingParams, TransformersGenerator
+    from cskit.models import load_policy, resolve_model
+
+    model, tok = load_policy(resolve_model("tiny-qwen3"))
+    prompts = ["<|im_start|>user\nshort<|im_end|>\n<|im_start|>assistant\n",
+               "<|im_start|>user\na much longer prompt with more words in it<|im_end|>\n<|im_start|>assistant\n"]
+    params = SamplingParams(n=3, temperature=1.0, top_k=1, max_new_tokens=12, seed=0)
+    shared = TransformersGenerator(model, tok, batch_size=6, share_prefill=True).generate(prompts, params)
+    plain = TransformersGenerator(model, tok, batch_size=6, share_prefill=False).generate(prompts, params)
+    assert [[g.token_ids for g in r] for r in shared] == [[g.token_ids for g in r] for r in plain]
+    greedy = TransformersGenerator(model, tok, batch_size=6).generate(prompts, SamplingParams(n=1, temperature=0,
+                                                                                             max_new_tokens=12))
+    assert [r[0].token_ids for r in shared] == [r[0].token_ids for r in greedy]
