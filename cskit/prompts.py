@@ -91,10 +91,16 @@ def completion_prompt(statement: str, starter_code: str = "", entry_point: str =
 
 
 def question_text(problem: Problem) -> str:
-    """The policy's user turn and the RM's question for ``problem``."""
-    if problem.kind == "assert":
+    """The policy's user turn and the RM's question for ``problem``.
+
+    A problem whose tests were hidden (``Problem.without_tests``) keeps the prompt of its original kind,
+    so hiding tests changes what the reward can check, never what the policy is asked."""
+    kind = problem.kind
+    if kind == "none":
+        kind = problem.metadata.get("original_kind", "none")
+    if kind == "assert":
         return completion_prompt(problem.statement, problem.starter_code, problem.entry_point)
-    return lcb_prompt(problem.statement, problem.starter_code, problem.entry_point, problem.kind)
+    return lcb_prompt(problem.statement, problem.starter_code, problem.entry_point, kind)
 
 
 def policy_messages(problem: Problem) -> list[dict[str, str]]:

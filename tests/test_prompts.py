@@ -91,3 +91,11 @@ def test_no_torch_import():
     import subprocess
     subprocess.run([sys.executable, "-c", "import sys, cskit.prompts, cskit.extract, cskit.shaping;"
                     "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"], check=True)
+
+
+def test_hidden_tests_keep_the_original_prompt():
+    from cskit.problem_sources import load_source
+    from cskit.prompts import question_text
+
+    p = load_source("humaneval")[0]
+    assert question_text(p.without_tests()) == question_text(p)
