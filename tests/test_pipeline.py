@@ -105,3 +105,17 @@ def test_cli_reports_a_bad_key_without_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "cskit.cli", "run", "--profile", "smoke", "--run", "x",
                         "-p", "rolout_n=2"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert r.returncode == 1 and "did you mean 'rollout_n'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_committed_notebooks_match_their_cell_definitions(tmp_path):
+    """tools/make_notebook.py is the source of the notebooks: regenerating gives the committed cells."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import make_notebook
+
+    for name, (title, cells) in make_notebook.STAGES.items():
+        out = tmp_path / f"{name}.ipynb"
+        make_notebook.build(out, title, cells)
+        fresh = [c.source for c in nbformat.read(out, as_version=4).cells]
+        committed = [c.source for c in nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells]
+        assert fresh == committed, f"{name}: run `python tools/make_notebook.py {name}`"
+    assert sorted(make_notebook.STAGES) == [s.name for s in discover_stages(ROOT / "notebooks")]

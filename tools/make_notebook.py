@@ -141,6 +141,19 @@ the file to share; `html/report.html` is the same content written directly by `r
     ]),
 }
 
+def _stage_modules() -> None:
+    """Stages whose cells live in their own file (``tools/cells_NN_<stage>.py``: NAME, TITLE, CELLS)."""
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    for f in sorted(Path(__file__).resolve().parent.glob("cells_*.py")):
+        mod = importlib.import_module(f.stem)
+        STAGES[mod.NAME] = (mod.TITLE, mod.CELLS)
+
+
+_stage_modules()
+
+
 def normalise_parameters(path: Path) -> bool:
     """Rewrite a notebook's ``parameters`` cell to the canonical one; True if it changed."""
     nb = nbformat.read(path, as_version=4)
@@ -159,7 +172,7 @@ if __name__ == "__main__":
             if normalise_parameters(p):
                 print("normalised", p)
         sys.exit(0)
-    names = sys.argv[1:] or list(STAGES)
+    names = sys.argv[1:] or sorted(STAGES)
     for name in names:
         title, cells = STAGES[name]
         build(root / f"{name}.ipynb", title, cells)

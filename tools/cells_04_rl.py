@@ -1,17 +1,5 @@
-"""Write ``notebooks/04_rl.ipynb`` (no outputs) with the shared builder of ``tools/make_notebook.py``.
-
-    .venv/bin/python tools/make_notebook_04_rl.py
-
-The cells live here (owned by the RL stage) so that they can be folded into ``make_notebook.STAGES``
-by the lead without changes.
-"""
+"""Cells of ``notebooks/04_rl.ipynb`` (title + thin calls into cskit); ``tools/make_notebook.py`` builds it."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_notebook import build  # noqa: E402
 
 NAME = "04_rl"
 TITLE = """# 04 · GRPO with the CodeScaler reward vs execution-based RL
@@ -62,8 +50,3 @@ differences between rows are mostly noise here."""),
     ("code", "splots.plot_scaling_eval(scaling, run.figures / '04b_scaling_eval.png');"),
     ("code", "splots.plot_scaling_training(scaling, run.figures / '04b_scaling_training.png');"),
 ]
-
-if __name__ == "__main__":
-    out = Path(__file__).resolve().parent.parent / "notebooks" / f"{NAME}.ipynb"
-    build(out, TITLE, CELLS)
-    print("wrote", out)

@@ -1,17 +1,5 @@
-"""Write ``notebooks/03_reward_model.ipynb`` (no outputs) with the shared builder of ``tools/make_notebook.py``.
-
-    .venv/bin/python tools/make_notebook_03_reward_model.py
-
-The cells live here (owned by the reward-model stage) so that the lead can fold them into
-``make_notebook.STAGES`` unchanged.
-"""
+"""Cells of ``notebooks/03_reward_model.ipynb`` (title + thin calls into cskit); ``tools/make_notebook.py`` builds it."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_notebook import build  # noqa: E402
 
 NAME = "03_reward_model"
 TITLE = """# 03 · Reward model: Bradley-Terry training and evaluation
@@ -41,8 +29,3 @@ CELLS = [
            "its tests, in three styles), so only the code column and easy/normal/hard of code are comparable."),
     ("code", "rmbench_table(metrics)"),
 ]
-
-if __name__ == "__main__":
-    out = Path(__file__).resolve().parent.parent / "notebooks" / f"{NAME}.ipynb"
-    build(out, TITLE, CELLS)
-    print("wrote", out)

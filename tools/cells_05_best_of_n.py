@@ -1,17 +1,5 @@
-"""Write ``notebooks/05_best_of_n.ipynb`` (no outputs) with the shared builder of ``tools/make_notebook.py``.
-
-    .venv/bin/python tools/make_notebook_05_best_of_n.py
-
-The cells live here (owned by the Best-of-N stage) so that they can be folded into ``make_notebook.STAGES``
-by the lead without changes.
-"""
+"""Cells of ``notebooks/05_best_of_n.ipynb`` (title + thin calls into cskit); ``tools/make_notebook.py`` builds it."""
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_notebook import build  # noqa: E402
 
 NAME = "05_best_of_n"
 TITLE = """# 05 · Best-of-N: CodeScaler RM reranking vs unit-test reranking
@@ -37,8 +25,3 @@ CELLS = [
     ("code", "tests = pd.read_parquet(run.data / 'bon_tests.parquet')\n"
              "tests[['problem_id', 'ok', 'drop_reason', 'test_input', 'test_output']].head(10)"),
 ]
-
-if __name__ == "__main__":
-    out = Path(__file__).resolve().parent.parent / "notebooks" / f"{NAME}.ipynb"
-    build(out, TITLE, CELLS)
-    print("wrote", out)
