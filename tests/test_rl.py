@@ -168,3 +168,24 @@ def test_run_rl_stage_smoke(env):
     plots.plot_training_curves(m, env.figures / "t.png")
     plots.plot_eval_table(m["table"], m["metric"], env.figures / "e.png")
     assert (env.figures / "t.png").exists() and (env.figures / "e.png").exists()
+
+
+@pytest.mark.slow
+def test_rl_launch_two_processes(tmp_path):
+    """The same GRPO training under torchrun with 2 CPU processes (DDP over gloo), through rl_launch."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "CSKIT_CACHE": str(tmp_path / "c")}
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29611",
+           "-m", "cskit.rl_launch", "--profile", "smoke", "--run-dir", str(run_dir), "--reward", "execution",
+           "-p", "rl_steps=1", "-p", "rl_eval_steps=0", "-p", "rl_max_completion_length=8",
+           "-p", "max_train_problems=4", "-p", "sandbox_workers=1"]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    marker = json.loads((run_dir / "models" / "policy-execution" / "cskit_rl.json").read_text())
+    assert marker["layout"]["world_size"] == 2
+    assert (run_dir / "models" / "policy-execution" / "config.json").exists()
