@@ -19,21 +19,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from cskit.problems import Problem, TestCase  # noqa: E402
+from cskit.runinfo import cpu_model  # noqa: E402
 from cskit.sandbox import SandboxLimits, grade_many, resolve_isolation  # noqa: E402
 from cskit.sandbox.isolation import base_python  # noqa: E402
 
 CODE = "import sys\na, b = map(int, sys.stdin.read().split())\nprint(a + b)\n"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def bare(n: int) -> float:

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from cskit.io import write_json, write_parquet
+from cskit.io import write_parquet
 from cskit.problems import Problem, TestCase
 
 SELECTORS = ("rm", "unit_tests", "vote", "random", "random_expected", "oracle")

@@ -21,7 +21,6 @@ Deterministic under ``cfg.seed``: the sampling seed is the profile seed, grading
 """
 from __future__ import annotations
 
-import gc
 import math
 import time
 import warnings
@@ -225,7 +224,9 @@ def evaluate_policy(model_name_or_obj: Any, problems_by_benchmark: Mapping[str, 
     finally:
         if owned:
             del gen
-            _free_memory()
+            from cskit.models import free_memory
+
+            free_memory()
     scored = [r for r in result["benchmarks"].values() if r.get("n_problems")]
     metric_keys = [f"avg@{k}"] + [f"pass@{j}" for j in k_values(k)]
     result["average"] = {m: (float(np.mean([r[m] for r in scored])) if scored else float("nan"))
@@ -250,12 +251,3 @@ def results_table(results_by_method: Mapping[str, Mapping[str, Any]], metric: st
     return table
 
 
-def _free_memory() -> None:
-    gc.collect()
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except Exception:  # pragma: no cover
-        pass

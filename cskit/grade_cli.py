@@ -10,21 +10,16 @@ pass rate, isolation, time) is printed.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections import Counter
 
-_FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
-
+from cskit.runinfo import cpu_model
 
 def lenient_code(response: str) -> str:
-    """The last fenced code block, stripped ("" when there is none)."""
-    try:
-        from cskit.extract import extract_lenient
-    except ImportError:
-        blocks = _FENCE.findall((response or "").replace("\r\n", "\n"))
-        return blocks[-1].strip() if blocks else ""
+    """The last fenced code block, stripped ("" when there is none): the evaluation protocol's rule."""
+    from cskit.extract import extract_lenient
+
     return extract_lenient(response)
 
 
@@ -46,18 +41,6 @@ def _load_samples(path: str, known: set[str]) -> list[tuple[str, str]]:
             raise ValueError(f"{path}: sample {i}: needs a string field 'code' or 'response'")
         out.append((pid, code))
     return out
-
-
-def _cpu() -> str:
-    """The CPU model (wall-clock limits depend on it; logged with every grading run)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     n_pass = counts.get("passed", 0)
     isos = sorted({r.isolation for r in results if r.isolation})
     n_tests = sum(len(r.tests) for r in results)
-    print(f"graded {n} samples ({n_tests} tests) in {wall:.1f}s on {_cpu()} with {args.workers or 'all'} "
+    print(f"graded {n} samples ({n_tests} tests) in {wall:.1f}s on {cpu_model()} with {args.workers or 'all'} "
           f"workers; isolation {','.join(isos) or '-'}")
     print(f"passed {n_pass}/{n} ({(n_pass / n if n else 0):.1%}); verdicts: "
           + ", ".join(f"{k}={v}" for k, v in counts.most_common()))

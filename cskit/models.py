@@ -319,3 +319,17 @@ def prepare_assets(cache_dir: str | os.PathLike | None = None, force: bool = Fal
     from cskit.assets import prepare_assets as _prepare
 
     return _prepare(cache_dir=cache_dir, force=force)
+
+
+def free_memory() -> None:
+    """Drop unreferenced models between runs (garbage collection + the CUDA cache when there is one)."""
+    import gc
+
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:  # pragma: no cover
+        pass

@@ -309,7 +309,7 @@ def summary_markdown(metrics: Mapping[str, Any]) -> str:
              f"**Models**: policy `{info.get('policy_model')}`, RM init `{info.get('rm_model')}` · "
              f"**hardware**: {hw} · device `{info.get('device')}`"
              + (f" (used: {', '.join(info['devices_used'])})" if info.get("devices_used") else ""),
-             f"**Versions**: " + ", ".join(f"{k} {v}" for k, v in list(info.get("versions", {}).items())[:8])
+             "**Versions**: " + ", ".join(f"{k} {v}" for k, v in list(info.get("versions", {}).items())[:8])
              + f" · commit `{(git.get('commit') or '?')[:10]}`" + (" (dirty)" if git.get("dirty") else ""),
              f"**Stage notebooks**: {links}",
              "**Missing stages**: " + (", ".join(missing) if missing else "none")]

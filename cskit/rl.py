@@ -52,7 +52,6 @@ marker, written last, with the settings it was trained with) and is not retraine
 """
 from __future__ import annotations
 
-import gc
 import math
 import time
 import warnings
@@ -442,7 +441,9 @@ def train_grpo(cfg: Mapping[str, Any], run: Any, reward: str, out_name: str, ini
     if trainer.accelerator.is_main_process:
         write_json(marker, result)
     del trainer
-    _free()
+    from cskit.models import free_memory
+
+    free_memory()
     return result
 
 
@@ -460,15 +461,6 @@ def train_fingerprint(cfg: Mapping[str, Any], reward: str, init_policy: str | No
     return fp
 
 
-def _free() -> None:
-    gc.collect()
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except Exception:  # pragma: no cover
-        pass
 
 
 # --- stage 04 ----------------------------------------------------------------------------------------------

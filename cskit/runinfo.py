@@ -46,7 +46,8 @@ def git_commit(repo: str | Path | None = None) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU model name (wall-clock limits and speeds depend on it)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -58,7 +59,7 @@ def _cpu_model() -> str:
 
 def hardware_info() -> dict[str, Any]:
     info: dict[str, Any] = {
-        "cpu": _cpu_model(), "cores": os.cpu_count(), "machine": platform.machine(),
+        "cpu": cpu_model(), "cores": os.cpu_count(), "machine": platform.machine(),
         "platform": platform.platform(), "python": sys.version.split()[0],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import math
 
-import pandas as pd
 import pytest
 
 from cskit.config import load_config, open_run

@@ -1,6 +1,5 @@
 """The whole smoke pipeline through papermill with real kernels, tiny models and the real sandbox."""
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
