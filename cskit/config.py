@@ -93,6 +93,7 @@ SCHEMA: dict[str, Param] = {
     "rm_score_batch_size": Param(int, 16, "sequences per RM forward pass when scoring"),
     "rm_train_layers": Param(int, 0, "train only the top N decoder layers + head (0 = all weights; CPU demos)"),
     "rm_eval_max_rollouts": Param(int, 0, "rollouts scored for calibration/score histograms (0 = all; seeded sample)"),
+    "rm_eval_train_pairs": Param(int, 64, "training pairs re-scored after training for train accuracy (0 = all; seeded sample)"),
     "rmbench_humaneval_problems": Param(int, 0, "offline RM-Bench-like code eval from HumanEval: problems (0 = skip)"),
     "rmbench_path": Param(str, "", "local RM-Bench JSON/JSONL (empty = hub 'THU-KEG/RM-Bench' when online, else skipped)"),
     # --- RL (04) ---------------------------------------------------------------------------------

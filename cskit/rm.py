@@ -36,7 +36,6 @@ __all__ = ["RewardScorer", "auroc", "build_reward_trainer", "calibration_table",
 log = logging.getLogger(__name__)
 
 STAGE = "03_reward_model"
-TRAIN_EVAL_PAIRS = 64    # training pairs re-scored after training (train accuracy), seeded sample
 
 
 def _offline() -> bool:
@@ -88,7 +87,7 @@ def evaluate_scorer(scorer, val: pd.DataFrame, train: pd.DataFrame, rollouts: pd
         tables["val"] = score_pairs(scorer, val)
         out["val"] = pair_metrics(tables["val"])
     if len(train):
-        out["train"] = pair_metrics(score_pairs(scorer, _sample(train, TRAIN_EVAL_PAIRS, seed)))
+        out["train"] = pair_metrics(score_pairs(scorer, train))
     if rollouts is not None and len(rollouts):
         tables["rollouts"] = score_rollouts(scorer, rollouts)
         out["rollouts"] = rollout_metrics(tables["rollouts"])
@@ -169,9 +168,10 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
                                "training_wall_s": round(train_s, 3), "rm_dir": str(out_dir),
                                "init_model": str(cfg.rm_model), "init_path": init_path, **notes}
     tables: dict[str, dict[str, pd.DataFrame]] = {}
+    train_eval = _sample(train, int(cfg.rm_eval_train_pairs), int(cfg.seed))  # re-scored for train accuracy
     for name, scorer in (("trained", RewardScorer(str(out_dir), **kw)),
                          ("untrained", RewardScorer(init_path, seed=int(cfg.seed), **kw))):
-        metrics[name], tables[name] = evaluate_scorer(scorer, val, train, rollouts, bench, code_bench,
+        metrics[name], tables[name] = evaluate_scorer(scorer, val, train_eval, rollouts, bench, code_bench,
                                                       seed=int(cfg.seed))
         del scorer
     v_tr = metrics["trained"].get("val", {}).get("accuracy")
