@@ -176,6 +176,14 @@ def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
         rows.append({"method": label, "source": f"this run ({m.get('metric', 'avg@k')})", **table[k]})
     if not rows:
         rows.append({"method": "(stage 04_rl missing)", "source": "this run"})
+    sc = _metrics(results, "04b_scaling")
+    if sc.get("enabled") and sc.get("same_eval_as_stage04") and sc.get("table"):
+        # issue 8: the scaling runs were evaluated on the same problems, so they join the table as rows
+        labels = sc.get("labels", {})
+        for k, v in sc["table"].items():
+            if k != "base":
+                rows.append({"method": f"scaling: {labels.get(k, k)}",
+                             "source": f"this run, 04b_scaling ({sc.get('metric', m.get('metric', 'avg@k'))})", **v})
     rows.append({"method": "CodeScaler RL, Qwen3-8B-Base (probably)",
                  "source": "paper (spec §5, third-party row, avg@8)",
                  **PAPER_RL_ROW})

@@ -149,3 +149,10 @@ def test_scaling_rows_beside_the_paper(full_run):
     c = t["scaling_vs_paper"]
     assert list(c["this run (points)"]) == [3.0, -1.0] and list(c["paper"]) == [14.64, -2.9]
     assert t["overview"].loc["04b_scaling", "notebook"] == "../html/04_rl.html"
+    # evaluated on another subset than stage 04: kept apart; on the same one: extra rows of the RL table
+    assert not any(i.startswith("scaling:") for i in t["rl"].index)
+    m = json.loads((full_run.results / "04b_scaling.json").read_text())["metrics"]
+    _write(full_run, "04b_scaling", {**m, "same_eval_as_stage04": True})
+    rl = report_tables(full_run)["rl"]
+    assert rl.loc["scaling: CodeScaler RL + test-free", "Average"] == 13.0
+    assert "scaling: base model" not in rl.index
