@@ -114,6 +114,7 @@ SCHEMA: dict[str, Param] = {
     "rl_save_steps": Param(int, 50, "checkpoint every N GRPO steps (paper: 50)"),
     "rl_eval_steps": Param(int, 10, "execution-based validation every N GRPO steps and before training (paper: 10); 0 = off"),
     "rl_baselines": Param(str, "execution", "comma list of extra RL runs from the same init: 'execution', 'raw_rm', 'untrained_rm'"),
+    "rl_train_layers": Param(int, 0, "train only the top N decoder layers + final norm of the policy (0 = all weights, paper; CPU demos)"),
     "rl_micro_batch_size": Param(int, 0, "completions per device forward/backward; 0 = a whole mini-batch per device (no grad accumulation)"),
     "rl_vllm_gpu_memory_utilization": Param(_num, 0.3, "vLLM GPU memory share when rl_use_vllm (trl colocate; paper/verl: 0.8 with FSDP offload)"),
     "rl_val_problems": Param(str, "", "problem sources for in-training execution validation ('' = eval_problems; paper: LCB lcbv5 test)"),

@@ -290,7 +290,11 @@ def load_policy(name: str, device: str | None = None, dtype: Any = None):
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tok.pad_token_id
     tok.padding_side = "left"
-    return model.to(device).eval(), tok
+    model = model.to(device).eval()
+    from cskit.cpu_attention import use_gqa_sdpa
+
+    use_gqa_sdpa(model)  # CPU + grouped KV heads: same numbers, no per-token KV-cache copy
+    return model, tok
 
 
 def load_reward_model(name: str, device: str | None = None, dtype: Any = None):
@@ -312,6 +316,27 @@ def load_reward_model(name: str, device: str | None = None, dtype: Any = None):
     tok.padding_side = "right"
     tok.truncation_side = "right"
     return model.to(device).eval(), tok
+
+
+def freeze_to_top_layers(model, k: int, heads: tuple[str, ...] = ()) -> int:
+    """Train only the last ``k`` decoder layers, the final norm and the parameters whose names start with one of
+    ``heads`` (``("score",)`` for a reward model; a causal LM's tied ``lm_head``/embeddings stay frozen).
+    Everything else gets ``requires_grad=False``. Returns the number of trainable parameters."""
+    import re
+
+    layer_ids = sorted({int(m.group(1)) for n, _ in model.named_parameters()
+                        for m in [re.search(r"\.layers\.(\d+)\.", n)] if m})
+    if k < 1 or not layer_ids:
+        raise ValueError(f"freeze_to_top_layers: need k >= 1 and a model with numbered decoder layers (k={k})")
+    keep = set(layer_ids[-k:])
+    n_train = 0
+    for name, p in model.named_parameters():
+        m = re.search(r"\.layers\.(\d+)\.", name)
+        train = (m is not None and int(m.group(1)) in keep) or any(name.startswith(h) for h in heads) or \
+            (m is None and re.search(r"(^|\.)norm\.", name) is not None)
+        p.requires_grad_(train)
+        n_train += p.numel() if train else 0
+    return n_train
 
 
 def prepare_assets(cache_dir: str | os.PathLike | None = None, force: bool = False) -> Path:

@@ -141,7 +141,8 @@ def grpo_args(cfg: Mapping[str, Any], output_dir: str | Path, device: str, world
         use_vllm=bool(cfg["rl_use_vllm"]), vllm_mode="colocate",
         vllm_gpu_memory_utilization=float(cfg["rl_vllm_gpu_memory_utilization"]),
         vllm_max_model_length=int(cfg["max_prompt_tokens"]) + int(cfg["rl_max_completion_length"]),
-        bf16=gpu, gradient_checkpointing=gpu, use_cpu=not gpu,
+        # no checkpointing with frozen lower layers (reentrant checkpointing would drop the top layers' grads)
+        bf16=gpu, gradient_checkpointing=gpu and int(cfg["rl_train_layers"]) <= 0, use_cpu=not gpu,
         model_init_kwargs={"dtype": "float32"},
         report_to="none", logging_steps=1, log_completions=False,
         save_strategy="steps" if int(cfg["rl_save_steps"]) > 0 else "no",
@@ -367,6 +368,31 @@ def step_logs(log_history: Sequence[Mapping[str, Any]], updates_per_step: int) -
 # --- training -----------------------------------------------------------------------------------------------
 
 
+def policy_for_training(policy_path: str, cfg: Mapping[str, Any], device: str) -> tuple[Any, int | None]:
+    """What ``GRPOTrainer`` gets as its model, and the number of trainable parameters when layers are frozen.
+
+    On GPU with every weight trained: the path itself (trl loads it, as it must under DeepSpeed ZeRO-3).
+    Otherwise a float32 model loaded here (trl's own dtype): on CPU with the grouped-KV attention of
+    :mod:`cskit.cpu_attention` (same numbers, faster sampling), and with only the top ``rl_train_layers`` decoder
+    layers + final norm trainable when that is > 0 (the tied embeddings/LM head stay frozen), which cuts the
+    backward pass and the optimiser state to those layers."""
+    k = int(cfg["rl_train_layers"])
+    gpu = str(device).startswith("cuda")
+    if gpu and k <= 0:
+        return policy_path, None
+    import torch
+    from transformers import AutoModelForCausalLM, set_seed
+
+    from cskit.cpu_attention import use_gqa_sdpa
+    from cskit.models import freeze_to_top_layers
+
+    set_seed(int(cfg["seed"]))
+    model = AutoModelForCausalLM.from_pretrained(policy_path, dtype=torch.float32)
+    if not gpu:
+        use_gqa_sdpa(model)
+    return model, (freeze_to_top_layers(model, k) if k > 0 else None)
+
+
 def _world_size() -> int:
     import os
 
@@ -423,12 +449,18 @@ def train_grpo(cfg: Mapping[str, Any], run: Any, reward: str, out_name: str, ini
                                       int(cfg["gen_batch_size"]))
     from trl import GRPOTrainer
 
-    trainer = GRPOTrainer(model=policy_path, reward_funcs=[reward_fn], args=args, train_dataset=dataset,
+    model, trainable = policy_for_training(policy_path, cfg, device)
+    if not isinstance(model, str):
+        args.model_init_kwargs = None  # the model is already loaded (in trl's float32)
+    trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=dataset,
                           processing_class=tok, callbacks=[callback])
     last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=last)
     train_time = time.perf_counter() - t0
+    from cskit.cpu_attention import restore_attention
+
+    restore_attention(trainer.accelerator.unwrap_model(trainer.model))  # the saved config names plain sdpa
     trainer.save_model(str(out_dir))
     tok.save_pretrained(str(out_dir))
     result = {"method": out_name, "reward": reward, "policy_dir": str(out_dir), "init_policy": policy_path,
@@ -436,6 +468,7 @@ def train_grpo(cfg: Mapping[str, Any], run: Any, reward: str, out_name: str, ini
               "steps": step_logs(trainer.state.log_history, layout["updates_per_step"]),
               "log_history": list(trainer.state.log_history), "layout": layout,
               "n_train_prompts": len(dataset), "n_dropped_prompts": n_dropped, "n_val_problems": len(val_problems),
+              "trainable_params": trainable,
               "train_time_s": round(train_time, 2), "resumed_from": Path(last).name if last else None,
               "device": device, "fingerprint": fingerprint}
     if trainer.accelerator.is_main_process:

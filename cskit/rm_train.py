@@ -71,23 +71,6 @@ def pairs_to_dataset(pairs_df: pd.DataFrame, tokenizer, max_length: int):
     return Dataset.from_dict({"chosen_ids": pos, "rejected_ids": neg}), info
 
 
-def _freeze_to_top_layers(model, k: int) -> int:
-    """Train only the last ``k`` decoder layers, the final norm and the score head; returns trainable params."""
-    import re
-
-    layer_ids = sorted({int(m.group(1)) for n, _ in model.named_parameters()
-                        for m in [re.search(r"\.layers\.(\d+)\.", n)] if m})
-    keep = set(layer_ids[-k:]) if layer_ids else set()
-    n_train = 0
-    for name, p in model.named_parameters():
-        m = re.search(r"\.layers\.(\d+)\.", name)
-        train = (m is not None and int(m.group(1)) in keep) or name.startswith("score") or \
-            (m is None and re.search(r"(^|\.)norm\.", name) is not None)
-        p.requires_grad_(train)
-        n_train += p.numel() if train else 0
-    return n_train
-
-
 def _use_gpu(cfg) -> bool:
     import torch
 
@@ -130,7 +113,9 @@ def build_reward_trainer(train_df: pd.DataFrame, val_df: pd.DataFrame | None, in
         peft_config = LoraConfig(task_type="SEQ_CLS", r=r, lora_alpha=2 * r, lora_dropout=0.0,
                                  target_modules=LORA_TARGETS, modules_to_save=["score"])
     elif int(_get(cfg, "rm_train_layers", 0) or 0) > 0:
-        info["trainable_params"] = _freeze_to_top_layers(model, int(cfg["rm_train_layers"]))
+        from cskit.models import freeze_to_top_layers
+
+        info["trainable_params"] = freeze_to_top_layers(model, int(cfg["rm_train_layers"]), heads=("score",))
     info["params"] = int(n_params)
 
     center = float(_get(cfg, "rm_center_rewards", 0.0) or 0.0)

@@ -115,6 +115,29 @@ def test_grpo_raw_rm_reward_scores_through_the_rm(env):
     assert "raw_mean" in res["steps"][1]
 
 
+def test_grpo_top_layers_only_changes_only_those(env):
+    """rl_train_layers=1 on the 2-layer tiny policy: layer 1 + final norm move, layer 0 and the tied
+    embeddings/LM head are bit-identical to the initial policy; the saved config names plain sdpa."""
+    import json
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from cskit.models import resolve_model
+
+    res = train_grpo(_cfg(rl_train_layers=1, rl_learning_rate=0.05), env, "raw_rm", "policy-top1")
+    _check_result(res, env, "policy-top1")
+    init = AutoModelForCausalLM.from_pretrained(resolve_model("tiny-qwen3"), dtype=torch.float32).state_dict()
+    trained = AutoModelForCausalLM.from_pretrained(res["policy_dir"], dtype=torch.float32).state_dict()
+    changed = {k for k in init if not torch.equal(init[k], trained[k])}
+    assert changed and all(k.startswith("model.layers.1.") or k == "model.norm.weight" for k in changed), changed
+    assert not any(k.startswith(("model.layers.0.", "model.embed_tokens", "lm_head")) for k in changed)
+    top = sum(v.numel() for k, v in init.items() if k.startswith("model.layers.1.") or k == "model.norm.weight")
+    assert res["trainable_params"] == top
+    assert json.loads((env.models / "policy-top1" / "config.json").read_text()).get("_attn_implementation") \
+        in (None, "sdpa")
+
+
 def test_grpo_resumes_from_latest_checkpoint(env):
     name = "policy-resume"
     first = train_grpo(_cfg(rl_steps=1), env, "execution", name)
