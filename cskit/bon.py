@@ -350,10 +350,12 @@ def run_best_of_n(cfg, run, *, rm=None, generator=None, tokenizer=None, progress
     if not n_values or n_values[0] < 1:
         raise ValueError(f"bon_n_values must be positive integers, got {cfg.bon_n_values!r}")
     nmax, m_tests, vote_k = n_values[-1], int(cfg.bon_num_tests), int(cfg.bon_vote_inputs)
-    problems = [p for p in load_problems(cfg.eval_problems, limit=int(cfg.max_eval_problems), seed=int(cfg.seed))
-                if p.has_tests]
+    specs = cfg.bon_problems or cfg.eval_problems
+    limit = int(cfg.bon_max_problems) or int(cfg.max_eval_problems)
+    problems = [p for p in load_problems(specs, limit=limit, seed=int(cfg.seed)) if p.has_tests]
     if not problems:
-        raise ValueError(f"no problems with tests in eval_problems={cfg.eval_problems!r}")
+        key = "bon_problems" if cfg.bon_problems else "eval_problems"
+        raise ValueError(f"no problems with tests in {key}={specs!r}")
     device = pick_device(cfg.device)
     policy = resolve_model(cfg.policy_model) if generator is None else str(cfg.policy_model)
     state = {"gen": generator, "tok": tokenizer}

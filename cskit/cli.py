@@ -28,7 +28,9 @@ def _cmd_run(args) -> int:
         return 1
     root = manifest["run_dir"]
     report = os.path.join(root, "html", "07_report.html")
-    print(f"[cskit] run '{manifest['run']}' finished: {root}")
+    stage_s = sum(float(st.get("duration_s") or 0) for st in manifest.get("stages", {}).values())
+    print(f"[cskit] run '{manifest['run']}' finished: {root} (stage time {stage_s / 60:.1f} min, per stage in "
+          "manifest.json)")
     if os.path.exists(report):
         print(f"[cskit] report: {report}")
     return 0

@@ -135,6 +135,8 @@ SCHEMA: dict[str, Param] = {
     "eval_k": Param(int, 8, "samples per problem for avg@k / pass@k (paper: avg@8)"),
     "eval_max_new_tokens": Param(int, 512, "max tokens when evaluating (paper: 16384)"),
     # --- Best-of-N (05) ----------------------------------------------------------------------------
+    "bon_problems": Param(str, "", "problem specs for Best-of-N ('' = eval_problems)"),
+    "bon_max_problems": Param(int, 0, "cap on Best-of-N problems (0 = max_eval_problems)"),
     "bon_n_values": Param(str, "1,2,4,8", "comma list of N to evaluate (candidates sampled once at max N)"),
     "bon_num_tests": Param(int, 4, "unit tests the policy writes per problem for the CURE-style selector (CURE: 16)"),
     "bon_vote_inputs": Param(int, 4, "generated inputs used by the majority-vote selector"),

@@ -228,7 +228,9 @@ def test_run_best_of_n_tiny_end_to_end(tmp_path):
 
     RewardScorer = scorer_class()
 
-    cfg = load_config("smoke", {"policy_model": "tiny-qwen3", "eval_problems": "bundled:val", "max_eval_problems": 2,
+    # bon_problems / bon_max_problems override eval_problems / max_eval_problems
+    cfg = load_config("smoke", {"policy_model": "tiny-qwen3", "eval_problems": "humaneval", "max_eval_problems": 5,
+                                "bon_problems": "bundled:val", "bon_max_problems": 2,
                                 "bon_n_values": "1,2", "bon_num_tests": 2, "bon_vote_inputs": 2,
                                 "eval_max_new_tokens": 16, "device": "cpu", "progress": False,
                                 "sandbox_workers": 1})
@@ -244,6 +246,7 @@ def test_run_best_of_n_tiny_end_to_end(tmp_path):
         assert (run.figures / f).exists()
     cands = pd.read_parquet(run.data / "bon_candidates.parquet")
     assert len(cands) == 4 and cands.verdict.notna().all()
+    assert cands.problem_id.str.startswith("bundled/").all()
     mtime = (run.data / "bon_candidates.parquet").stat().st_mtime_ns
     m2 = run_best_of_n(cfg, run, rm=RewardScorer(str(rm_dir), max_length=256, device="cpu"))  # resumes
     assert (run.data / "bon_candidates.parquet").stat().st_mtime_ns == mtime

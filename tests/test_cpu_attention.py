@@ -77,3 +77,17 @@ def test_leaves_non_gqa_and_non_sdpa_models_alone():
     cfg._attn_implementation = "eager"
     eager = LlamaForCausalLM(cfg)
     assert use_gqa_sdpa(eager) is False and eager.config._attn_implementation == "eager"
+
+
+def test_benchmark_script_runs_on_the_tiny_model(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "cpu_attention.py"
+    env = {**os.environ, "CSKIT_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(script), "--model", "tiny-qwen3", "--prompts", "2", "--n", "2",
+                          "--max-new-tokens", "8"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "same tokens   : True" in out.stdout and "speed-up" in out.stdout

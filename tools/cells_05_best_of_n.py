@@ -4,7 +4,7 @@ from __future__ import annotations
 NAME = "05_best_of_n"
 TITLE = """# 05 · Best-of-N: CodeScaler RM reranking vs unit-test reranking
 
-N candidates per evaluation problem are sampled once (at the largest of `bon_n_values`, timed) and every
+N candidates per problem (`bon_problems`, default the evaluation problems) are sampled once (at the largest of `bon_n_values`, timed) and every
 selector reranks the same first N (spec §7): the CodeScaler RM (argmax over strictly extracted code, one
 forward pass each), CURE-style generated unit tests (the policy writes `bon_num_tests` tests, every candidate
 runs every test in the sandbox, most passes wins), majority vote by execution behaviour, random and the
