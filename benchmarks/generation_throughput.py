@@ -17,8 +17,9 @@ Measured on the shared 2-core dev box (load ~7, OMP_NUM_THREADS=1): tiny-qwen3 9
 3.0-3.4x (wall and CPU time alike). Why SmolLM2 stays below 4x on one CPU thread: the ~190-token LCB
 prompt's prefill is compute-bound (~4 ms/token at batch 1 and 16 alike), while batching speeds up only
 decoding (107 -> 17 CPU-ms per token at batch 16), so with 64 new tokens prefill is about half of the
-batched run. Longer outputs, larger batches or a GPU raise the ratio; sharing one prefill between the
-n samples of a prompt (not done: HF ``generate`` expands inputs before prefill) would help n > 1.
+batched run. Longer outputs, larger batches or a GPU raise the ratio; with ``--n`` > 1 the generator runs a
+prompt's prefill once for its n samples. (Figures above predate ``cskit.cpu_attention``, which speeds up
+both runs; ``benchmarks/cpu_attention.py`` measures that separately.)
 """
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ it was a third of SmolLM2-135M's sampling time. ``torch.nn.functional.scaled_dot
 :func:`use_gqa_sdpa` switches a loaded model to that attention (registered with transformers as
 ``cskit_sdpa_gqa``; masks are built exactly as for ``sdpa``). It only does so for CPU models whose
 attention is currently ``sdpa`` and which have grouped KV heads; anything else (GPU, eager, flash attention,
-position biases) keeps transformers' own path. :func:`restore_attention` puts ``sdpa`` back (done before a
-model is saved, so a saved ``config.json`` never names the cskit implementation).
+position biases) keeps transformers' own path. :func:`restore_attention` puts ``sdpa`` back. transformers
+does not write the attention implementation into ``config.json``, so a model saved while switched loads
+anywhere with its default attention (tested).
 """
 
 from __future__ import annotations

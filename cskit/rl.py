@@ -458,9 +458,6 @@ def train_grpo(cfg: Mapping[str, Any], run: Any, reward: str, out_name: str, ini
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=last)
     train_time = time.perf_counter() - t0
-    from cskit.cpu_attention import restore_attention
-
-    restore_attention(trainer.accelerator.unwrap_model(trainer.model))  # the saved config names plain sdpa
     trainer.save_model(str(out_dir))
     tok.save_pretrained(str(out_dir))
     result = {"method": out_name, "reward": reward, "policy_dir": str(out_dir), "init_policy": policy_path,

@@ -65,6 +65,17 @@ def test_gradients_match_sdpa(tiny):
         torch.testing.assert_close(fast[n], ref[n], rtol=1e-4, atol=1e-6)
 
 
+def test_saved_model_loads_without_cskit(tiny, tmp_path):
+    import json
+
+    from transformers import AutoModelForCausalLM
+
+    model, _ = tiny
+    model.save_pretrained(tmp_path / "m")
+    assert "_attn_implementation" not in json.loads((tmp_path / "m" / "config.json").read_text())
+    assert AutoModelForCausalLM.from_pretrained(tmp_path / "m").config._attn_implementation == "sdpa"
+
+
 def test_leaves_non_gqa_and_non_sdpa_models_alone():
     from transformers import LlamaConfig, LlamaForCausalLM
 
