@@ -21,7 +21,7 @@ $(STAMP): requirements/lock-cpu.txt requirements/extras-nodeps.txt pyproject.tom
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install $(PIP_QUIET) -U pip $(PIPFILTER)
 	@echo "[setup] installing the locked CPU stack (torch==2.13.0 CPU wheel) ..."
-	@set -o pipefail; $(BIN)/pip install $(PIP_QUIET) -r requirements/lock-cpu.txt 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
+	@set -o pipefail; $(BIN)/pip install $(PIP_QUIET) --no-compile -r requirements/lock-cpu.txt 2>&1 | grep -v "is ignored: it is neither"; test $${PIPESTATUS[0]} -eq 0
 	@$(BIN)/pip install $(PIP_QUIET) --no-deps --require-hashes -r requirements/extras-nodeps.txt $(PIPFILTER)
 	@$(BIN)/pip install $(PIP_QUIET) --no-deps --no-build-isolation -e . $(PIPFILTER)
 	@$(BIN)/python -c "import cskit, torch, trl; print('[setup] cskit', cskit.__version__, '| torch', torch.__version__, '| trl', trl.__version__)"
