@@ -1,4 +1,4 @@
-"""Best-of-N selection latency: CodeScaler RM reranking vs CURE-style unit-test reranking (spec §7).
+"""Best-of-N selection latency: CodeScaler RM reranking vs CURE-style unit-test reranking (recipe: "Best-of-N").
 
 Paper claim: comparable accuracy at ~10x lower latency. This script runs stage 05 (``cskit.bon``) once,
 in a fresh run directory, on a few evaluation problems of the demo profile and prints, at N = 8 and 16,

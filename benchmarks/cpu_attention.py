@@ -1,4 +1,4 @@
-"""Sampling speed on CPU: cskit's grouped-KV SDPA (cskit.cpu_attention) vs transformers' ``sdpa`` baseline.
+"""Sampling speed on CPU: cskit's grouped-KV SDPA (cskit.models.cpu_attention) vs transformers' ``sdpa`` baseline.
 
 Usage::
 
@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from cskit.cpu_attention import NAME, restore_attention, use_gqa_sdpa
-    from cskit.generate import SamplingParams, TransformersGenerator
+    from cskit.models.cpu_attention import NAME, restore_attention, use_gqa_sdpa
+    from cskit.models.generate import SamplingParams, TransformersGenerator
     from cskit.models import load_policy
-    from cskit.problem_sources import load_problems
+    from cskit.problems import load_problems
     from cskit.prompts import render_policy_prompt
 
     name = args.model

@@ -1,4 +1,4 @@
-"""Generation throughput: batched vs one prompt at a time (cskit.generate.TransformersGenerator).
+"""Generation throughput: batched vs one prompt at a time (cskit.models.generate.TransformersGenerator).
 
 Usage::
 
@@ -18,7 +18,7 @@ Measured on the shared 2-core dev box (load ~7, OMP_NUM_THREADS=1): tiny-qwen3 9
 prompt's prefill is compute-bound (~4 ms/token at batch 1 and 16 alike), while batching speeds up only
 decoding (107 -> 17 CPU-ms per token at batch 16), so with 64 new tokens prefill is about half of the
 batched run. Longer outputs, larger batches or a GPU raise the ratio; with ``--n`` > 1 the generator runs a
-prompt's prefill once for its n samples. (Figures above predate ``cskit.cpu_attention``, which speeds up
+prompt's prefill once for its n samples. (Figures above predate ``cskit.models.cpu_attention``, which speeds up
 both runs; ``benchmarks/cpu_attention.py`` measures that separately.)
 """
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from cskit.generate import SamplingParams, TransformersGenerator
+    from cskit.models.generate import SamplingParams, TransformersGenerator
     from cskit.models import load_policy
     from cskit.problems import Problem, TestCase
     from cskit.prompts import render_policy_prompt

@@ -2,7 +2,7 @@
 
 What runs is what stage 04 runs: ``cskit.rl.grpo_args`` (the paper's GRPO settings mapped onto trl: clip
 0.2/0.28, token-mean loss, no KL, T 0.6 / top-p 0.95 / top-k 20; on GPU fp32 master weights under bf16
-autocast with gradient checkpointing) and ``cskit.rewards.CodeScalerReward`` over a ``RewardScorer`` holding
+autocast with gradient checkpointing) and ``cskit.rl.rewards.CodeScalerReward`` over a ``RewardScorer`` holding
 the RM in bf16 (strict extraction -> RM score -> softplus). Weights are random and the tokenizer is
 word-level over the full 151,936-id Qwen3 vocabulary (as in shared/gpu/grpo_paper_shape.py), so a random
 policy never writes a fenced block: each completion is wrapped into one valid Python block (a string
@@ -82,7 +82,7 @@ class WrapAsCode:
         self.__name__ = reward.__name__
 
     def __call__(self, prompts, completions, completion_ids=None, **kw):
-        from cskit.rewards import completion_text
+        from cskit.rl.rewards import completion_text
 
         wrapped = ['```python\ns = """' + completion_text(c).replace('"', "") + '"""\n```' for c in completions]
         return self.reward(prompts, wrapped, completion_ids, **kw)
@@ -110,9 +110,9 @@ def main(argv=None) -> int:
     from trl import GRPOTrainer
 
     from cskit.config import load_config
-    from cskit.rewards import CodeScalerReward
+    from cskit.rl.rewards import CodeScalerReward
     from cskit.rl import grpo_args
-    from cskit.rm_score import RewardScorer
+    from cskit.rm.score import RewardScorer
 
     shape = "tiny" if a.tiny else "qwen3-1.7b"
     device = "cpu" if a.tiny else "cuda"

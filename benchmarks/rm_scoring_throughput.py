@@ -27,7 +27,7 @@ import time
 def build_inputs(n: int, group: int = 8, seed: int = 0) -> tuple[list[str], list[str]]:
     """``n`` (question, code) inputs in groups of ``group`` codes per question (a GRPO group / Best-of-N);
     ``group=1``: every input has its own question. Codes cycle through reference + wrong solutions."""
-    from cskit.problem_sources import load_source
+    from cskit.problems import load_source
     from cskit.prompts import question_text
 
     problems = load_source("bundled")
@@ -71,7 +71,7 @@ def main(argv=None) -> dict:
     import torch
 
     from cskit.models import resolve_model
-    from cskit.rm_score import RewardScorer
+    from cskit.rm.score import RewardScorer
 
     name = args.model
     if name is None:

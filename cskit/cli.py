@@ -6,6 +6,7 @@
   cskit prepare-assets [--force]        convert the offline demo model (SmolLM2-135M GGUF) once
   cskit grade --problems F --samples F --out F   grade samples in the sandbox
   cskit problems SPEC [--validate]      load a problem source and summarise it
+  cskit rl-config --profile P [--world-size W]   the GRPOConfig trl receives, every field, as JSON
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _cmd_params(args) -> int:
     from cskit.config import describe_params, load_config
 
     if args.profile:
-        print(json.dumps(load_config(args.profile), indent=2))
+        print(json.dumps(load_config(args.profile).to_dict(), indent=2))
     else:
         print(describe_params())
     return 0
@@ -65,9 +66,15 @@ def _cmd_prepare_assets(args) -> int:
 def _cmd_problems(args) -> int:
     from collections import Counter
 
-    from cskit.problem_sources import load_problems
+    from cskit.problems import load_problems
 
-    problems = load_problems(args.spec, limit=args.limit)
+    from cskit.problems import ProblemFormatError, SourceUnavailableError
+
+    try:
+        problems = load_problems(args.spec, limit=args.limit)
+    except (ProblemFormatError, SourceUnavailableError, FileNotFoundError, ValueError) as e:
+        print(f"cskit problems: {e}", file=sys.stderr)
+        return 2
     kinds = Counter(p.kind for p in problems)
     splits = Counter(p.split for p in problems)
     print(f"{len(problems)} problems; kinds {dict(kinds)}; splits {dict(splits)}")
@@ -81,6 +88,24 @@ def _cmd_problems(args) -> int:
         for pid, verdict in bad:
             print(f"  FAIL {pid}: {verdict}")
         return 1 if bad else 0
+    return 0
+
+
+def _cmd_rl_config(args) -> int:
+    """Print the GRPOConfig the kit builds for a profile, every field, as JSON."""
+    from cskit.config import ConfigError, load_config, parse_override
+
+    try:
+        cfg = load_config(args.profile, dict(parse_override(p) for p in args.param))
+    except ConfigError as e:
+        print(f"cskit rl-config: {e}", file=sys.stderr)
+        return 2
+    from cskit.rl.grpo import grpo_fields
+
+    device = "cuda" if cfg.device == "cuda" or cfg.rl_use_vllm else "cpu"
+    fields, layout = grpo_fields(cfg, args.output_dir, device, world_size=args.world_size)
+    print(json.dumps({"profile": cfg.profile, "world_size": args.world_size, "device": device, "layout": layout,
+                      "GRPOConfig": fields}, indent=2, sort_keys=False, default=str))
     return 0
 
 
@@ -114,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("--limit", type=int, default=0)
     pr.add_argument("--validate", action="store_true", help="grade reference solutions in the sandbox")
     pr.set_defaults(fn=_cmd_problems)
+    rc = sub.add_parser("rl-config", help="print the GRPOConfig the kit builds for a profile, as JSON")
+    rc.add_argument("--profile", default="demo")
+    rc.add_argument("--world-size", type=int, default=1, help="number of training processes (GPUs)")
+    rc.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    rc.add_argument("--output-dir", default="outputs/<run>/models/policy-<method>.ckpt", help=argparse.SUPPRESS)
+    rc.set_defaults(fn=_cmd_rl_config)
     sub.add_parser("grade", help="grade samples in the sandbox (see `cskit grade --help`)")
     args = ap.parse_args(argv)
     return args.fn(args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass
+from types import MappingProxyType
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -52,7 +53,7 @@ SCHEMA: dict[str, Param] = {
     "offpolicy_model": Param(str, "", "second policy for off-policy pairs (ablation); '' = none"),
     "dtype": Param(str, "auto", "'auto' (bf16 on GPU, fp32 on CPU), 'float32', 'bfloat16'", ("auto", "float32", "bfloat16", "float16")),
     # --- problems --------------------------------------------------------------------------------
-    "train_problems": Param(str, "bundled:train", "comma list of problem sources for rollouts/RL (see cskit.problem_sources)"),
+    "train_problems": Param(str, "bundled:train", "comma list of problem sources for rollouts/RL (see cskit.problems.sources)"),
     "eval_problems": Param(str, "bundled:val", "comma list of problem sources for evaluation and Best-of-N"),
     "max_train_problems": Param(int, 0, "cap on training problems (0 = all)"),
     "max_eval_problems": Param(int, 0, "cap on evaluation problems (0 = all)"),
@@ -119,8 +120,16 @@ SCHEMA: dict[str, Param] = {
     "rl_vllm_gpu_memory_utilization": Param(_num, 0.3, "vLLM GPU memory share when rl_use_vllm (trl colocate; paper/verl: 0.8 with FSDP offload)"),
     "rl_val_problems": Param(str, "", "problem sources for in-training execution validation ('' = eval_problems; paper: LCB lcbv5 test)"),
     "rl_val_max_problems": Param(int, 16, "cap on validation problems (0 = all)"),
-    # --- scaling (issue 8) -------------------------------------------------------------------------
-    "scaling_enabled": Param(bool, False, "run the execution-free scaling experiment at the end of stage 04 (cskit.scaling)"),
+    "rl_vllm_mode": Param(str, "colocate", "trl's vLLM mode: 'colocate' (in the trainer's processes) or 'server' "
+                          "(a separate `trl vllm-serve` on its own GPUs)", ("colocate", "server")),
+    "rl_vllm_server_host": Param(str, "127.0.0.1", "host of `trl vllm-serve` when rl_vllm_mode=server"),
+    "rl_vllm_server_port": Param(int, 8000, "port of `trl vllm-serve` when rl_vllm_mode=server"),
+    "rl_vllm_importance_sampling_correction": Param(bool, False, "trl's vLLM importance-sampling correction "
+                                                   "(off: the authors' verl recipe has no such step)"),
+    "report_to": Param(str, "none", "loggers for RM training and GRPO, passed to trl: 'none', 'tensorboard', "
+                       "'trackio', 'wandb' (set WANDB_MODE=offline without network), or a comma list"),
+    # --- execution-free scaling -------------------------------------------------------------------------
+    "scaling_enabled": Param(bool, False, "run the execution-free scaling experiment at the end of stage 04 (cskit.rl.scaling)"),
     "scaling_methods": Param(str, "verified,testfree,weak_tests,untrained_rm", "comma list of scaling rows: 'verified', 'testfree', 'weak_tests', 'untrained_rm'"),
     "scaling_testfree_problems": Param(str, "", "sources of the test-free pool added to train_problems (their tests, if any, are hidden); overlaps with train/val/eval are dropped"),
     "scaling_testfree_max": Param(int, 0, "cap on the test-free (and weak-test) pool (0 = all; seeded subsample)"),
@@ -134,6 +143,9 @@ SCHEMA: dict[str, Param] = {
     # --- evaluation -------------------------------------------------------------------------------
     "eval_k": Param(int, 8, "samples per problem for avg@k / pass@k (paper: avg@8)"),
     "eval_max_new_tokens": Param(int, 512, "max tokens when evaluating (paper: 16384)"),
+    "eval_top_k": Param(int, -1, "top-k when evaluating; -1 = the profile's top_k, 0 = off (the authors' eval.py: off)"),
+    "eval_fixed_test_timeout": Param(bool, False, "evaluate every problem with test_timeout per test, ignoring a row's "
+                                     "own time limit (the authors grade CURE rows with a fixed 2 s)"),
     # --- Best-of-N (05) ----------------------------------------------------------------------------
     "bon_problems": Param(str, "", "problem specs for Best-of-N ('' = eval_problems)"),
     "bon_max_problems": Param(int, 0, "cap on Best-of-N problems (0 = max_eval_problems)"),
@@ -241,18 +253,65 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-class Config(dict):
-    """Resolved parameters: a dict with attribute access. ``cfg.n_samples`` == ``cfg['n_samples']``."""
+class Config:
+    """Resolved, validated parameters: immutable, read by attribute (``cfg.n_samples``).
+
+    Built once by :func:`load_config`; :meth:`replace` returns a validated copy with some keys changed
+    (``cfg.replace(rl_steps=2)``); :meth:`to_dict` gives a plain dict (manifests, JSON). Picklable.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]):
+        object.__setattr__(self, "_values", MappingProxyType(dict(values)))
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self[name]
+            return self._values[name]
         except KeyError:
             raise AttributeError(f"no parameter '{name}'") from None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is immutable: use cfg.replace({name}=...)")
+
+    def __reduce__(self):
+        return (Config, (dict(self._values),))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and dict(self._values) == dict(other._values)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._values.items())))
+
+    def __repr__(self) -> str:
+        return f"Config(profile={self._values.get('profile')!r}, {len(self._values)} keys)"
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._values
+
+    def keys(self):
+        return self._values.keys()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    def replace(self, **changes: Any) -> "Config":
+        """A copy with ``changes`` applied, each validated like an override."""
+        values = dict(self._values)
+        for key, value in changes.items():
+            if key not in SCHEMA:
+                raise _unknown(key, "replace")
+            values[key] = _check_value(key, _coerce(key, value), f"replace {key}={value!r}")
+        return Config(values)
+
     def list(self, key: str, cast=str) -> list:
         """Split a comma-list parameter: ``cfg.list('bon_n_values', int)``."""
-        return [cast(x.strip()) for x in str(self[key]).split(",") if x.strip()]
+        return [cast(x.strip()) for x in str(self._values[key]).split(",") if x.strip()]
+
+    @classmethod
+    def defaults(cls) -> "Config":
+        """Every key at its schema default (no profile)."""
+        return cls({**{k: p.default for k, p in SCHEMA.items()}, "profile": "defaults"})
 
 
 def load_config(profile: str = "smoke", overrides: Mapping[str, Any] | None = None, **kw: Any) -> Config:

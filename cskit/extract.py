@@ -1,4 +1,4 @@
-r"""Code extraction from model responses (spec §3): the paper's strict rule and a lenient eval rule.
+r"""Code extraction from model responses (recipe: "Code extraction"): the paper's strict rule and a lenient eval rule.
 
 ``extract_strict`` is the CodeScaler rule used for RM scoring and reward shaping, byte-for-byte the
 authors' ``extract_code_from_model``::

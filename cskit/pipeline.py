@@ -110,13 +110,13 @@ def run_pipeline(profile: str = "demo", run: str | None = None, stages: str | Se
         d.mkdir(parents=True, exist_ok=True)
     manifest_path = root / "manifest.json"
     manifest: dict[str, Any] = read_json(manifest_path) if manifest_path.exists() and not restart else {}
-    if manifest and manifest.get("params") != dict(cfg):
-        changed = sorted(k for k in cfg if manifest.get("params", {}).get(k) != cfg[k])
+    if manifest and manifest.get("params") != cfg.to_dict():
+        changed = sorted(k for k in cfg.keys() if manifest.get("params", {}).get(k) != getattr(cfg, k))
         raise ConfigError(f"run '{run_name}' exists with different parameters ({', '.join(changed)}); "
                           "use another --run name or --restart")
     manifest.setdefault("run", run_name)
     manifest.setdefault("created", now_iso())
-    manifest.update(profile=cfg.profile, overrides=overrides, params=dict(cfg), run_dir=str(root))
+    manifest.update(profile=cfg.profile, overrides=overrides, params=cfg.to_dict(), run_dir=str(root))
     manifest["environment"] = environment_info()
     manifest.setdefault("stages", {})
     write_json(manifest_path, manifest)

@@ -1,4 +1,4 @@
-"""Policy prompts (spec §6) and the reward model's chat messages (spec §2).
+"""Policy prompts (recipe: "Evaluation") and the reward model's chat messages (recipe: "Reward model").
 
 ``question_text(problem)`` is the single user turn given to the policy, and the exact text the RM sees
 as the question (``question_content``):
@@ -115,5 +115,5 @@ def render_policy_prompt(tokenizer: Any, problem: Problem) -> str:
 
 
 def rm_messages(question: str, code: str) -> list[dict[str, str]]:
-    """``[user: question, assistant: code]`` -- the RM input before its chat template (spec §2)."""
+    """``[user: question, assistant: code]`` -- the RM input before its chat template (recipe: "Reward model")."""
     return [{"role": "user", "content": question}, {"role": "assistant", "content": code}]

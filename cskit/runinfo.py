@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cskit.io import read_json, write_json
+from cskit.config import Config
 
 PACKAGES = ("cskit", "torch", "transformers", "trl", "datasets", "accelerate", "peft", "tokenizers",
             "numpy", "pandas", "papermill", "vllm")
@@ -83,14 +84,24 @@ def environment_info() -> dict[str, Any]:
     return {"time": now_iso(), "versions": package_versions(), "git": git_commit(), "hardware": hardware_info()}
 
 
-def write_stage_results(run, stage: str, cfg: Mapping[str, Any], metrics: Mapping[str, Any],
+def write_stage_results(run, stage: str, cfg: Config, metrics: Mapping[str, Any],
                         **extra: Any) -> Path:
     """Write ``results/<stage>.json``: the stage's numbers plus the manifest (params, versions, commit, hw)."""
     payload = {"stage": stage, "metrics": dict(metrics), **extra,
-               "manifest": {"params": dict(cfg), **environment_info()}}
+               "manifest": {"params": cfg.to_dict(), **environment_info()}}
     return write_json(Path(run.results) / f"{stage}.json", payload)
 
 
 def read_stage_results(run, stage: str) -> dict[str, Any] | None:
     p = Path(run.results) / f"{stage}.json"
     return read_json(p) if p.exists() else None
+
+
+def is_main_process() -> bool:
+    """True on the main process of an accelerate/torchrun launch (and outside any launch)."""
+    try:
+        from accelerate import PartialState
+
+        return PartialState().is_main_process
+    except Exception:  # pragma: no cover - accelerate missing or not initialisable
+        return True

@@ -1,4 +1,4 @@
-"""Reward shaping (spec §4): validity-preserving softplus and the ablation variants.
+"""Reward shaping (recipe: "Reward shaping"): validity-preserving softplus and the ablation variants.
 
 R'(q, r) = 0 if extract(r) = ε else softplus(s), with s the raw RM score. No scale, offset or clip.
 

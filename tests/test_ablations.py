@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cskit import ablation_scores as sc
+from cskit.ablations import scores as sc
 from cskit.ablations import ABLATIONS, ablation_tables, param, rl_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -128,16 +128,14 @@ def test_tables_and_plots_from_hand_made_metrics(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from cskit.plots import ablations as pa
+    from cskit.ablations import plots as pa
 
     m = _metrics()
     t = ablation_tables(m)
-    assert {"extraction", "extraction_by_category", "shaping", "pair_source", "data_scale", "rm_size",
-            "rm_size_paper", "rl"} <= set(t)
+    assert {"extraction", "extraction_by_category", "shaping", "pair_source", "data_scale", "rm_size", "rl"} <= set(t)
     assert t["pair_source"].loc["off_policy", "skipped"] == "none"
     assert list(t["data_scale"].index) == [0.0, 0.5, 1.0, "stage-03 RM"]
     assert t["data_scale"].loc["stage-03 RM", "val_accuracy"] == 0.7
-    assert t["rm_size_paper"].loc["CodeScaler-8B", "avg"] == 84.1
     assert t["rl"].loc["softplus", "valid_rate_last"] == pytest.approx(0.2)
     import matplotlib.pyplot as plt
 
@@ -146,16 +144,16 @@ def test_tables_and_plots_from_hand_made_metrics(tmp_path):
         assert fig is not None and len(fig.axes) >= 1, name
         plt.close(fig)
     assert (tmp_path / "shaping.png").stat().st_size > 1000
-    assert pa.extraction({}) is None and pa.rl({"rl": {"skipped": "x"}}) is None
+    assert pa.plot_extraction({}) is None and pa.plot_rl({"rl": {"skipped": "x"}}) is None
 
 
 def test_ablation_params_come_from_the_profile():
     from cskit.config import load_config
 
     cfg = load_config("smoke", {"ablation_rm_pairs": 7})
-    assert param(cfg, "ablation_rl_steps") == cfg["ablation_rl_steps"]
+    assert param(cfg, "ablation_rl_steps") == cfg.ablation_rl_steps
     assert param(cfg, "ablation_rm_pairs") == 7
-    assert set(_abl.strip() for _abl in cfg["ablations"].split(",")) <= set(ABLATIONS)
+    assert set(_abl.strip() for _abl in cfg.ablations.split(",")) <= set(ABLATIONS)
     assert rl_table({"variants": {}}).empty
 
 
@@ -166,8 +164,8 @@ def test_stage_smoke_run_resumes(tmp_path):
     from cskit.ablations import run_ablations
     from cskit.config import Config, load_config
 
-    cfg = Config({**load_config("smoke"), "ablation_rm_pairs": 12, "ablation_val_pairs": 12,
-                  "ablation_rm_max_length": 192, "ablation_small_rm": "tiny-llama"})
+    cfg = load_config("smoke").replace(ablation_rm_pairs=12, ablation_val_pairs=12, ablation_rm_max_length=192,
+                                       ablation_small_rm="tiny-llama")
     run = build_run(tmp_path / "run", cfg)
     m = run_ablations(cfg, run)
     assert m["ablations"] == list(ABLATIONS)
@@ -194,7 +192,7 @@ def test_stage_smoke_run_resumes(tmp_path):
 
 
 def test_stage03_scores_are_reused(tmp_path):
-    from cskit.ablations import _score_reusing_stage03, stage03_scores
+    from cskit.ablations.stage import _score_reusing_stage03, stage03_scores
     from cskit.config import open_run
 
     run = open_run(tmp_path / "r", "smoke")
@@ -227,9 +225,9 @@ def test_degenerate_run_skips_instead_of_crashing(tmp_path):
     from cskit.ablations import run_ablations
     from cskit.config import Config, load_config, open_run
     from cskit.pairs import PAIR_COLUMNS
-    from cskit.problem_sources import load_problems
+    from cskit.problems import load_problems
 
-    cfg = Config({**load_config("smoke"), "offpolicy_model": ""})
+    cfg = load_config("smoke").replace(offpolicy_model="")
     run = open_run(tmp_path / "run", "smoke")
     ro = hand_rollouts(load_problems(cfg.train_problems, limit=2, seed=0))
     ro = ro[~ro.valid]

@@ -1,4 +1,4 @@
-"""Offline demo asset preparation (cskit.assets): GGUF -> HF dir, checksums, atomic output.
+"""Offline demo asset preparation (cskit.models.assets): GGUF -> HF dir, checksums, atomic output.
 
 The conversion path is tested on a tiny GGUF written here with gguf's GGUFWriter (llama arch, 2 layers,
 the tiny byte-level BPE tokenizer, SmolLM2-like specials where pad == eos in the GGUF metadata).
@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("gguf")
 torch = pytest.importorskip("torch")
 
-from cskit.assets import (SMOLLM2_GGUF_SHA256, AssetError, locate_gguf, prepare_assets, sha256_file,  # noqa: E402
+from cskit.models.assets import (SMOLLM2_GGUF_SHA256, AssetError, locate_gguf, prepare_assets, sha256_file,  # noqa: E402
                           verify_manifest)
 from cskit.models import CHATML_TEMPLATE, build_tiny_tokenizer  # noqa: E402
 

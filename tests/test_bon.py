@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cskit.bon import (SELECTORS, ProblemMeasure, bootstrap_ci, latency_columns, latency_ratios, select_majority_vote,
-                       select_random, select_rm, select_unit_tests, selection_table, summarize, vote_clusters,
-                       wilson_ci)
+from cskit.bon import (SELECTORS, ProblemMeasure, latency_columns, latency_ratios, select_majority_vote, select_random,
+                       select_rm, select_unit_tests, selection_table, summarize, vote_clusters)
+from cskit.stats import bootstrap_ci, wilson_ci
 from cskit.problems import Problem, TestCase
-from cskit.unit_tests_gen import (generated_problem, parse_generated_test, parse_generated_tests, unit_test_prefix,
+from cskit.bon.unit_tests import (generated_problem, parse_generated_test, parse_generated_tests, unit_test_prefix,
                                   unit_test_prompt, vote_inputs)
 
 STDIO = Problem(id="add", statement="Read two integers and print their sum.", kind="stdio",
@@ -203,7 +203,7 @@ def test_vote_inputs():
 # --- sandbox-backed pieces (tiny) ----------------------------------------------------------------------------
 
 def test_pass_matrix_and_vote_signatures_run_in_sandbox():
-    from cskit.unit_tests_gen import pass_matrix, vote_signatures
+    from cskit.bon.unit_tests import pass_matrix, vote_signatures
 
     codes = ["a, b = map(int, input().split())\nprint(a + b)",
              "a, b = map(int, input().split())\nprint(a * b)",
@@ -259,10 +259,10 @@ def test_plots_from_summary():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cskit.plots import bon as pb
+    from cskit.bon import plots as pb
 
     s = summarize(selection_table(_toy_measures(), [1, 2, 4]), n_boot=20)
-    for fn in (pb.accuracy_vs_n, pb.latency_bars, pb.accuracy_vs_latency):
+    for fn in (pb.plot_accuracy_vs_n, pb.plot_latency, pb.plot_accuracy_vs_latency):
         fig = fn(s)
         assert fig.axes
         plt.close(fig)

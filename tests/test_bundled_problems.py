@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from cskit.data import build_bundled
-from cskit.problem_sources import bundled_problems
+from cskit.problems.bundled import build as build_bundled
+from cskit.problems import bundled_problems
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +21,8 @@ def test_file_matches_build_script(tmp_path):
     from importlib.resources import files
 
     out = build_bundled.main(tmp_path / "b.jsonl")
-    assert out.read_text() == files("cskit").joinpath("data/bundled_problems.jsonl").read_text(), \
-        "cskit/data/bundled_problems.jsonl is stale: run python -m cskit.data.build_bundled"
+    assert out.read_text() == files("cskit").joinpath("problems/bundled/problems.jsonl").read_text(), \
+        "cskit/problems/bundled/problems.jsonl is stale: run python -m cskit.problems.bundled.build"
 
 
 def test_counts_kinds_and_splits(problems):

@@ -1,10 +1,10 @@
-"""cskit.cpu_attention: grouped-KV SDPA on CPU gives transformers' sdpa numbers, with and without padding."""
+"""cskit.models.cpu_attention: grouped-KV SDPA on CPU gives transformers' sdpa numbers, with and without padding."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from cskit.cpu_attention import NAME, restore_attention, use_gqa_sdpa
+from cskit.models.cpu_attention import NAME, restore_attention, use_gqa_sdpa
 from cskit.models import load_policy
 
 

@@ -1,4 +1,4 @@
-"""cskit.evaluate: pass@k estimator, avg@k, per-benchmark evaluation with grading, determinism."""
+"""cskit.rl.evaluate: pass@k estimator, avg@k, per-benchmark evaluation with grading, determinism."""
 from __future__ import annotations
 
 import math
@@ -6,10 +6,10 @@ from math import comb
 
 import pytest
 
-from cskit import evaluate as ev
+from cskit.rl import evaluate as ev
 from cskit.config import load_config
-from cskit.evaluate import avg_at_k, evaluate_policy, k_values, pass_at_k, results_table, summarize
-from cskit.problem_sources import bundled_problems
+from cskit.rl.evaluate import avg_at_k, evaluate_policy, k_values, pass_at_k, results_table, summarize
+from cskit.problems import bundled_problems
 
 
 def test_pass_at_k_known_values():
@@ -53,7 +53,7 @@ class _FakeGen:
         self.by_question = {question_text(p): p for p in problems}
 
     def generate(self, prompts, params, progress=None):
-        from cskit.generate import Generation
+        from cskit.models.generate import Generation
 
         out = []
         for prompt in prompts:

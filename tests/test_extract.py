@@ -1,4 +1,4 @@
-"""Extraction rules (spec §3): strict = the paper's code, lenient = last fenced block."""
+"""Extraction rules (recipe: "Code extraction"): strict = the paper's code, lenient = last fenced block."""
 import re
 
 import pytest
@@ -9,7 +9,7 @@ PAPER_RE = r"```(?:\w+)?\n(.*?)```"
 
 
 def paper_extract(response, check_ast=True):
-    """Verbatim re-statement of the authors' extract_code_from_model (spec §3)."""
+    """Verbatim re-statement of the authors' extract_code_from_model (recipe: "Code extraction")."""
     import ast
     blocks = re.findall(PAPER_RE, response, re.DOTALL)
     if len(blocks) == 0:

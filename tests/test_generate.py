@@ -1,9 +1,9 @@
-"""Generation backends (cskit.generate) on the tiny random-init policy."""
+"""Generation backends (cskit.models.generate) on the tiny random-init policy."""
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from cskit.generate import (Generation, SamplingParams, TransformersGenerator, VLLMGenerator,  # noqa: E402
+from cskit.models.generate import (Generation, SamplingParams, TransformersGenerator, VLLMGenerator,  # noqa: E402
                             _plan_batches, make_generator)
 from cskit.models import load_policy  # noqa: E402
 
@@ -142,7 +142,7 @@ def test_stop_after_code_block_criterion_and_trimming():
     it ended (then padded by generate) are trimmed back and reported as stopped."""
     import torch
 
-    from cskit.generate import SamplingParams, TransformersGenerator, _StopAfterBlock
+    from cskit.models.generate import SamplingParams, TransformersGenerator, _StopAfterBlock
     from cskit.models import load_policy, resolve_model
 
     model, tok = load_policy(resolve_model("tiny-qwen3"))
@@ -172,7 +172,7 @@ def test_stop_after_code_block_criterion_and_trimming():
 def test_shared_prefill_gives_the_same_tokens_as_separate_prompt_passes():
     """Decoding after one shared prompt pass equals decoding after n separate passes (top_k=1 makes
     sampling deterministic, so any numerical or positional mismatch would change tokens)."""
-    from cskit.generate import SamplingParams, TransformersGenerator
+    from cskit.models.generate import SamplingParams, TransformersGenerator
     from cskit.models import load_policy, resolve_model
 
     model, tok = load_policy(resolve_model("tiny-qwen3"))

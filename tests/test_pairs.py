@@ -90,7 +90,7 @@ def test_make_pair_splits_columns_and_no_leak():
 
 
 def test_curated_pairs_are_graded_and_kept_only_when_labels_hold():
-    from cskit.pairs import curated_pairs, grade_curated
+    from cskit.pairs.stage import curated_pairs, grade_curated
 
     p = Problem(id="add", statement="add two numbers", kind="call", entry_point="add",
                 tests=[TestCase("1\n2", "3"), TestCase("0\n0", "0"), TestCase("-1\n1", "0")],

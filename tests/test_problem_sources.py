@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cskit.problem_formats import Where, decode_lcb_private, pytest_to_asserts
-from cskit.problem_sources import (SourceUnavailableError, bundled_problems, hide_tests, humaneval_path,
+from cskit.problems.formats import Where, decode_lcb_private, pytest_to_asserts
+from cskit.problems import (SourceUnavailableError, bundled_problems, hide_tests, humaneval_path,
                                    load_problems, load_source, read_rows)
 from cskit.problems import Problem, ProblemFormatError, TestCase
 
@@ -269,7 +269,7 @@ def test_hide_tests():
 
 
 def test_no_torch_import():
-    code = ("import sys, cskit.problem_sources, cskit.problem_formats, cskit.problems; "
+    code = ("import sys, cskit.problems.sources, cskit.problems.formats, cskit.problems; "
             "assert 'torch' not in sys.modules and 'datasets' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 

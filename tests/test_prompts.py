@@ -1,4 +1,4 @@
-"""Policy prompts (spec §6) and RM messages (spec §2)."""
+"""Policy prompts (recipe: "Evaluation") and RM messages (recipe: "Reward model")."""
 import sys
 
 import pytest
@@ -94,7 +94,7 @@ def test_no_torch_import():
 
 
 def test_hidden_tests_keep_the_original_prompt():
-    from cskit.problem_sources import load_source
+    from cskit.problems import load_source
     from cskit.prompts import question_text
 
     p = load_source("humaneval")[0]

@@ -1,4 +1,4 @@
-"""cskit.rewards: CodeScaler / execution / raw-RM rewards on hand-made completions (trl call signature)."""
+"""cskit.rl.rewards: CodeScaler / execution / raw-RM rewards on hand-made completions (trl call signature)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cskit.problems import Problem, TestCase
-from cskit.rewards import (CodeScalerReward, ExecutionReward, NoTestsError, RawRMReward, completion_text,
+from cskit.rl.rewards import (CodeScalerReward, ExecutionReward, NoTestsError, RawRMReward, completion_text,
                            make_reward)
 
 GOOD = "Here you go:\n```python\nprint(int(input()) * 2)\n```\n"
@@ -126,7 +126,7 @@ def test_execution_reward_pass_fail_and_pickle():
 
 
 def test_execution_reward_bundled_problem():
-    from cskit.problem_sources import bundled_problems
+    from cskit.problems import bundled_problems
 
     p = next(p for p in bundled_problems() if p.solutions and p.wrong_solutions)
     r = ExecutionReward({p.id: p}, workers=1)
@@ -157,7 +157,7 @@ def test_make_reward_names():
 def test_codescaler_with_the_real_scorer_on_a_tiny_rm(tmp_path):
     pytest.importorskip("torch")
     from cskit.models import build_tiny_model
-    from cskit.rewards import _reward_scorer_class
+    from cskit.rl.rewards import _reward_scorer_class
     from cskit.shaping import softplus
 
     rm_dir = build_tiny_model(tmp_path / "rm", head="seqcls", seed=3)

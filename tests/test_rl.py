@@ -151,7 +151,7 @@ def test_grpo_resumes_from_latest_checkpoint(env):
 
 
 def test_untrained_rm_needs_no_stage03(env, tmp_path):
-    from cskit.rl import build_reward
+    from cskit.rl.grpo import build_reward
 
     with pytest.raises(FileNotFoundError, match="03_reward_model"):
         build_reward("codescaler", _cfg(), Run(tmp_path).ensure(), [], "cpu")
@@ -186,7 +186,7 @@ def test_run_rl_stage_smoke(env):
     saved = read_stage_results(env, "04_rl")
     assert saved["metrics"]["table"] == m["table"]
     assert set(steps_frame(m).method) == {"codescaler", "execution"} and len(eval_frame(m)) == 3
-    from cskit.plots import rl as plots
+    from cskit.rl import plots as plots
 
     plots.plot_training_curves(m, env.figures / "t.png")
     plots.plot_eval_table(m["table"], m["metric"], env.figures / "e.png")
@@ -204,7 +204,7 @@ def test_rl_launch_two_processes(tmp_path):
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "CSKIT_CACHE": str(tmp_path / "c")}
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29611",
-           "-m", "cskit.rl_launch", "--profile", "smoke", "--run-dir", str(run_dir), "--reward", "execution",
+           "-m", "cskit.rl.launch", "--profile", "smoke", "--run-dir", str(run_dir), "--reward", "execution",
            "-p", "rl_steps=1", "-p", "rl_eval_steps=0", "-p", "rl_max_completion_length=8",
            "-p", "max_train_problems=4", "-p", "sandbox_workers=1"]
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

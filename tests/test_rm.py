@@ -14,9 +14,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from cskit.rm_score import (RewardScorer, auroc, calibration_table, encode_rm_inputs, pair_metrics,  # noqa: E402
+from cskit.rm.score import (RewardScorer, auroc, calibration_table, encode_rm_inputs, pair_metrics,  # noqa: E402
                             rm_text, score_pairs, score_rollouts)
-from cskit.rm_train import build_reward_trainer, is_complete, train_reward_model  # noqa: E402
+from cskit.rm.train import build_reward_trainer, is_complete, train_reward_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,11 +35,13 @@ def make_pairs(n: int, start: int = 0, long: bool = False) -> pd.DataFrame:
 
 
 def cfg(**kw):
+    from cskit.config import Config
+
     base = dict(seed=0, device="cpu", dtype="auto", progress=False, rm_max_length=128, rm_batch_size=4,
                 rm_grad_accum=1, rm_learning_rate=1e-3, rm_epochs=1.0, rm_max_steps=12, rm_lora=False,
                 rm_lora_r=4, rm_center_rewards=0.0, rm_train_layers=0)
     base.update(kw)
-    return base
+    return Config.defaults().replace(**base)
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +59,29 @@ def trained(tmp_path_factory, init_dir):
     return out, m, train, val
 
 
-def test_rm_text_is_chat_template_plus_eos(init_dir):
+def test_rm_text_is_the_authors_chat_template(init_dir):
+    # The default RM input is now the authors' (verl RM worker): the chat template with nothing appended. This
+    # test used to expect "+ EOS", the kit's earlier format, which the published CodeScaler RMs were not trained
+    # on; that format remains available as input_format="chat_eos" (tests/test_rm_input_format.py).
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(init_dir)
-    text = rm_text(tok, "Q?", "print(1)")
-    assert text == tok.apply_chat_template([{"role": "user", "content": "Q?"},
-                                            {"role": "assistant", "content": "print(1)"}],
-                                           tokenize=False) + tok.eos_token
+    chat = tok.apply_chat_template([{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "print(1)"}],
+                                   tokenize=False, add_generation_prompt=False)
+    assert rm_text(tok, "Q?", "print(1)") == chat and not chat.endswith(tok.eos_token)
+    assert rm_text(tok, "Q?", "print(1)", input_format="chat_eos") == chat + tok.eos_token
     ids, tr = encode_rm_inputs(tok, ["Q?", "Q?"], ["print(1)", "x = 1\n" * 200], max_length=64)
-    assert ids[0][-1] == tok.eos_token_id and len(ids[1]) == 64
-    assert tr.tolist() == [False, True]
+    assert ids[0] == tok(chat, add_special_tokens=False)["input_ids"] and ids[0][-1] != tok.eos_token_id
+    assert len(ids[1]) == 64 and tr.tolist() == [False, True]
+    eos_ids, _ = encode_rm_inputs(tok, ["Q?"], ["print(1)"], max_length=64, input_format="chat_eos")
+    assert eos_ids[0] == ids[0] + [tok.eos_token_id]
 
 
 def test_training_loss_falls_and_beats_untrained(trained, init_dir):
     out, m, train, val = trained
     assert is_complete(out) and (out / "config.json").exists()
+    assert json.loads((out / "cskit_rm_input.json").read_text())["format"] == "authors"  # train == score format
+    assert m["input_format"] == "authors"
     assert m["steps"] == 16 and m["train"]["n_pairs"] == 16 and m["train"]["n_truncated_pairs"] == 0
     assert m["loss_last"] < m["loss_first"]
     hist = m["log_history"]
@@ -86,11 +95,12 @@ def test_training_loss_falls_and_beats_untrained(trained, init_dir):
 
 def test_truncation_counted_not_dropped(tmp_path):
     train = make_pairs(8, long=True)
-    trainer, info = build_reward_trainer(train, None, _tiny(), tmp_path / "rm", cfg(rm_max_length=48))
-    assert info["train"]["n_truncated_pairs"] == 8          # every pair is longer than 48 tokens
+    # 40 tokens (was 48 with the EOS-appended format: without the EOS some negatives fit in 48 exactly)
+    trainer, info = build_reward_trainer(train, None, _tiny(), tmp_path / "rm", cfg(rm_max_length=40))
+    assert info["train"]["n_truncated_pairs"] == 8          # every pair is longer than 40 tokens
     assert info["train"]["n_truncated_pos"] == 8 and info["train"]["n_truncated_neg"] == 8
     assert len(trainer.train_dataset) == 8                  # nothing dropped by trl's max_length filter
-    assert max(len(x) for x in trainer.train_dataset["chosen_ids"]) == 48
+    assert max(len(x) for x in trainer.train_dataset["chosen_ids"]) == 40
 
 
 def _tiny() -> str:
@@ -116,7 +126,7 @@ def test_scorer_margins_equal_trainer_rewards(tmp_path):
     np.testing.assert_allclose(got["score_pos"].to_numpy(), r[:len(ds)], atol=1e-5)
     assert sc.n_truncated > 0
     # the same through a saved directory, loaded lazily
-    from cskit.rm_train import save_trained
+    from cskit.rm.train import save_trained
 
     save_trained(trainer, tmp_path / "saved")
     sc2 = RewardScorer(str(tmp_path / "saved"), max_length=96, batch_size=4, share_prefix=True, min_shared_prefix=4)
@@ -237,7 +247,7 @@ def test_run_reward_model_stage_and_resume(tmp_path):
     assert (run.data / "rm_scores" / "rollouts.parquet").exists()
     t = summary_table(m)
     assert list(t.index) == ["untrained", "trained"]
-    assert len(rmbench_table(m)) == 9  # paper rows only (no bench configured in smoke)
+    assert len(rmbench_table(m)) == 0  # this run's rows only (no bench configured in smoke); the report adds the paper's
     marker = run.models / "rm" / "cskit_rm_complete.json"
     before = marker.stat().st_mtime_ns
     m2 = run_reward_model(c, run)
@@ -257,7 +267,7 @@ def test_accelerate_launch_two_cpu_processes(tmp_path):
     # torchrun with 2 CPU processes (gloo), which is what we want here.
     env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     cmd = [str(acc), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-           "--dynamo_backend", "no", "-m", "cskit.rm_launch", "--pairs", str(pairs), "--init", "tiny-qwen3",
+           "--dynamo_backend", "no", "-m", "cskit.rm.launch", "--pairs", str(pairs), "--init", "tiny-qwen3",
            "--out", str(out), "-p", "rm_max_steps=4", "-p", "rm_batch_size=2", "-p", "rm_max_length=128"]
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

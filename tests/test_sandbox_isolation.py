@@ -283,3 +283,38 @@ def test_privileges_dropped(lim):
     if os.getuid() == 0:  # root drops to a private uid; an unprivileged caller keeps its own
         assert int(uid) >= 100000 and int(gid) >= 100000 and groups == "[]"
     assert int(caps, 16) == 0 and nnp == "1"
+
+
+def test_nothing_crosses_between_runs_of_one_warm_sandbox(lim):
+    """A batch reuses one sandbox per thread: a run's files, processes and System V IPC objects are
+    gone before the next run (of the same sample or of the next one), and each run has a fresh uid."""
+    token = "cskit-left-" + uuid.uuid4().hex
+    leave = textwrap.dedent(f"""
+        import ctypes, os, sys
+        open("left.txt", "w").write("x")
+        os.mkdir("leftdir")
+        print(ctypes.CDLL(None).shmget(0x1234, 4096, 0o1666) >= 0, os.getuid())
+        if os.fork() == 0:
+            os.setsid()
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", {token!r}])
+    """)
+    check = textwrap.dedent(f"""
+        import os
+        shm = len(open("/proc/sysvipc/shm").read().splitlines()) - 1
+        procs = []
+        for p in os.listdir("/proc"):
+            try:
+                procs.append({token!r} in open(f"/proc/{{p}}/cmdline").read())
+            except OSError:
+                pass
+        print(sorted(os.listdir(".")), shm, any(procs))
+    """)
+    two = Problem("two", "s", "stdio", [TestCase("", "True"), TestCase("", "True")])
+    clean = Problem("clean", "s", "stdio", [TestCase("", "[] 0 False")])
+    one = SandboxLimits(isolation=lim.isolation, timeout_s=3.0, use_problem_time_limit=False)
+    res = grade_many([(two, leave), (clean, check), (two, leave), (clean, check)], one, workers=1, progress=False)
+    assert [r.verdict for r in res] == ["wrong_answer", "passed", "wrong_answer", "passed"], \
+        [(t.verdict, t.detail) for r in res for t in r.tests]
+    uids = [t.detail.split("got 'True ")[1].split("\\n")[0] for t in res[0].tests + res[2].tests]
+    assert len(set(uids)) == 4, uids  # shmget worked, and every run had its own uid
+    assert _gone(token)

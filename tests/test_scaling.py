@@ -1,11 +1,11 @@
-"""cskit.scaling (issue 8): test-free / weak-test pools, the keys, GRPO on kind-none problems, a tiny run."""
+"""cskit.rl.scaling: test-free / weak-test pools, the keys, GRPO on kind-none problems, a tiny run."""
 from __future__ import annotations
 
 import pytest
 
 from cskit.config import ConfigError, Run, load_config
-from cskit.problem_sources import bundled_problems, hide_tests, load_problems
-from cskit.scaling import (build_problem_sets, count_tests, out_name, scaling_config, scaling_rows,
+from cskit.problems import bundled_problems, hide_tests, load_problems
+from cskit.rl.scaling import (build_problem_sets, count_tests, out_name, scaling_config, scaling_rows,
                            weaken_tests)
 
 
@@ -33,7 +33,7 @@ def test_scaling_config_overrides_only_the_run_sizes():
     assert (s.rl_steps, s.rl_max_completion_length, s.rl_eval_steps, s.max_eval_problems) == (3, 8, 0, 1)
     assert cfg.rl_steps == 2 and s.rl_learning_rate == cfg.rl_learning_rate
     same = scaling_config(_smoke(scaling_rl_steps=0, scaling_max_completion_length=0, scaling_rl_eval_steps=-1))
-    assert all(same[k] == cfg[k] for k in cfg if k.startswith("rl_"))
+    assert all(getattr(same, k) == getattr(cfg, k) for k in cfg.keys() if k.startswith("rl_"))
     # a row identical to a stage-04 run shares its model dir; others get a settings+pool hash
     base = _smoke(scaling_rl_steps=0, scaling_max_completion_length=0, scaling_rl_eval_steps=-1)
     assert out_name("verified", base, scaling_config(base), []) == "policy-codescaler"
@@ -131,8 +131,8 @@ def test_codescaler_grpo_trains_on_problems_without_tests(env):
 
 
 def test_execution_reward_refuses_a_set_with_test_free_problems(env):
-    from cskit.rewards import NoTestsError
-    from cskit.rl import build_reward, train_grpo
+    from cskit.rl.rewards import NoTestsError
+    from cskit.rl.grpo import build_reward, train_grpo
 
     probs = bundled_problems("train")[:1] + hide_tests(bundled_problems("train")[1:2])
     with pytest.raises(NoTestsError, match="no tests"):
@@ -144,9 +144,9 @@ def test_execution_reward_refuses_a_set_with_test_free_problems(env):
 
 @pytest.mark.slow
 def test_run_scaling_smoke(env):
-    from cskit.plots import scaling as plots
+    from cskit.rl import plots_scaling as plots
     from cskit.runinfo import read_stage_results
-    from cskit.scaling import pools_frame, run_scaling, scaling_frame
+    from cskit.rl.scaling import pools_frame, run_scaling, scaling_frame
 
     cfg = load_config("smoke", dict(eval_k=2, eval_max_new_tokens=8, sandbox_workers=1, progress=False))
     m = run_scaling(cfg, env)

@@ -1,4 +1,4 @@
-"""Reward shaping (spec §4): stable softplus, gating, variants, numpy/torch in and out."""
+"""Reward shaping (recipe: "Reward shaping"): stable softplus, gating, variants, numpy/torch in and out."""
 import math
 import sys
 

@@ -67,8 +67,8 @@ from cskit.sandbox.grading import (VERDICTS, ExecResult, GradeResult, TestResult
                                    execute, grade)
 from cskit.sandbox.isolation import SandboxError, isolation_available, resolve_isolation
 from cskit.sandbox.limits import SandboxLimits
-from cskit.sandbox.pool import grade_many
+from cskit.sandbox.pool import grade_codes, grade_many
 
-__all__ = ["SandboxLimits", "grade", "grade_many", "execute", "GradeResult", "TestResult", "ExecResult",
+__all__ = ["SandboxLimits", "grade", "grade_many", "grade_codes", "execute", "GradeResult", "TestResult", "ExecResult",
            "isolation_available", "resolve_isolation", "SandboxError", "VERDICTS", "compare_stdio",
            "compare_call"]

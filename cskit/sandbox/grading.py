@@ -17,6 +17,8 @@ verdict of its first failing test.
 """
 from __future__ import annotations
 
+import ast
+import base64
 import json
 import math
 import re
@@ -26,11 +28,12 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from cskit.sandbox.isolation import RawRun, SandboxError, resolve_isolation, run_job
+from cskit.sandbox.isolation import RawSample, SandboxError, SandboxWorker, resolve_isolation, run_sample
 from cskit.sandbox.limits import SandboxLimits
 
 VERDICTS = ("passed", "wrong_answer", "timeout", "runtime_error", "memory", "syntax_error", "output_limit",
-            "no_code", "no_tests", "skipped")
+            "no_code", "no_tests", "skipped", "harness_error")
+ISOLATION_LEVELS = ("process", "in_process")  # where a verdict was decided (see the package docstring)
 _NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _INT = re.compile(r"^[+-]?\d+$")
 REL_TOL = ABS_TOL = 1e-6
@@ -42,6 +45,7 @@ class TestResult:
     time_s: float = 0.0
     error_type: str | None = None
     detail: str = ""
+    isolation_level: str = ""   # "process" (decided outside the candidate's interpreter) or "in_process"
 
     __test__ = False
 
@@ -57,6 +61,7 @@ class GradeResult:
     error_type: str | None = None
     isolation: str = ""
     problem_id: str = ""
+    isolation_level: str = ""   # "in_process" when any test used the flagged fallback, else "process"
 
     @property
     def pass_fraction(self) -> float:
@@ -144,9 +149,9 @@ def compare_call(got_json: str, expected: str) -> bool:
     return _val_equal(got, want)
 
 
-# ---------------------------------------------------------------- one run -> verdict
+# ---------------------------------------------------------------- one sample's messages -> verdicts
 def _signal_name(rc: int | None) -> str | None:
-    if rc is None:
+    if rc is None or isinstance(rc, bool) or not isinstance(rc, int):
         return None
     sig = -rc if rc < 0 else (rc - 128 if rc > 128 else 0)
     if sig <= 0:
@@ -157,47 +162,111 @@ def _signal_name(rc: int | None) -> str | None:
         return f"signal{sig}"
 
 
-def _run_verdict(raw: RawRun) -> tuple[str, str | None]:
-    """(verdict, error_type) of a run ignoring the expected output; 'ok' when it completed cleanly."""
-    if raw.output_exceeded:
-        return "output_limit", None
-    if raw.timed_out:
-        return "timeout", None
-    end = raw.end
-    if end is None:
-        sig = _signal_name(raw.returncode)
+def _tail(s: str, n: int = 300) -> str:
+    return (s or "").strip()[-n:]
+
+
+def _run_verdict(res: dict) -> tuple[str, str | None, str]:
+    """(verdict, error_type, detail) of one validated test message, ignoring the expected output;
+    verdict 'ok' when the run completed cleanly."""
+    status, etype = res.get("status"), res.get("etype") or None
+    stderr, rc = res.get("stderr", ""), res.get("rc")
+    sig = _signal_name(rc)
+    if status == "timeout":
+        return "timeout", None, res.get("detail", "")
+    if status == "output_limit":
+        return "output_limit", None, ""
+    if status == "harness_error":
+        return "harness_error", etype, res.get("detail", "") or "the sandbox reported a harness error"
+    if status == "exited" or (status == "error" and etype == "EarlyExit"):
         if sig == "SIGXCPU":
-            return "timeout", "SIGXCPU"
-        if b"MemoryError" in raw.stderr[-4096:]:
-            return "memory", "MemoryError"
-        if sig:
-            return "runtime_error", sig
-        return "runtime_error", "EarlyExit" if raw.returncode == 0 else f"exit{raw.returncode}"
-    status = end.get("status")
-    if status == "ok":
-        return "ok", None
-    etype = end.get("error_type") or None
+            return "timeout", "SIGXCPU", ""
+        if "MemoryError" in stderr[-4096:]:
+            return "memory", "MemoryError", ""
+        if sig and sig != "SIGKILL" or (sig == "SIGKILL" and status == "exited"):
+            return "runtime_error", sig, _tail(stderr)
+        return "runtime_error", "EarlyExit" if rc in (0, None) or status == "error" else f"exit{rc}", _tail(stderr)
     if status == "syntax_error":
-        return "syntax_error", etype
+        return "syntax_error", etype, ""
+    if status == "bad_test":
+        return "runtime_error", etype or "BadTest", res.get("detail", "")
+    if status == "ok":
+        return "ok", None, ""
     if etype == "MemoryError":
-        return "memory", etype
-    return "runtime_error", etype
+        return "memory", etype, ""
+    detail = _tail(stderr) or _tail(res.get("detail", ""))
+    return "runtime_error", etype, detail
 
 
-def _detail(raw: RawRun) -> str:
-    err = raw.stderr.decode("utf-8", "replace").strip()
-    return err[-300:]
-
-
-def _job(problem, code: str, test_input: str) -> tuple[dict, bytes]:
-    kind = problem.kind
+def _test_result(kind: str, res: dict, expected: str) -> TestResult:
+    verdict, etype, detail = _run_verdict(res)
+    t = round(float(res.get("time_s", 0.0)), 4)
+    level = res.get("level", "") if res.get("level") in ISOLATION_LEVELS else ""
+    if verdict != "ok":
+        return TestResult(verdict, t, etype, detail, level)
     if kind == "stdio":
-        return {"mode": "stdio", "code": code}, test_input.encode("utf-8")
-    if kind == "call":
-        return {"mode": "call", "code": code, "input": test_input, "entry_point": problem.entry_point}, b""
+        got = base64.b64decode(res.get("stdout", ""), validate=True).decode("utf-8", "replace")
+        ok = compare_stdio(got, expected)
+        detail = "" if ok else f"expected {expected[:80]!r}, got {got[:80]!r}"
+    elif kind == "call":
+        got = res.get("result")
+        if not isinstance(got, str):
+            return TestResult("harness_error", t, "NoResult", "the driver reported no return value", level)
+        ok = compare_call(got, expected)
+        detail = "" if ok else f"expected {expected[:80]!r}, got {got[:80]!r}"
+    else:
+        ok, detail = True, ""
+    return TestResult("passed" if ok else "wrong_answer", t, None, detail, level)
+
+
+def results_from_raw(problem, raw: RawSample, limits: SandboxLimits) -> list[TestResult]:
+    out: list[TestResult] = []
+    stop = False
+    for i, test in enumerate(problem.tests):
+        res = raw.tests[i] if i < len(raw.tests) else None
+        if i in raw.errors:
+            out.append(TestResult("harness_error", 0.0, "BadResult", raw.errors[i]))
+        elif res is None:
+            if stop:
+                out.append(TestResult("skipped", 0.0, None, "skipped after an earlier timeout"))
+            else:
+                why = raw.fatal or "the sandbox sent no result for this test"
+                out.append(TestResult("harness_error", 0.0, "NoResult", why[:300]))
+        else:
+            try:
+                out.append(_test_result(problem.kind, res, test.output))
+            except Exception as e:  # the host never fails on what a sandbox sends
+                out.append(TestResult("harness_error", 0.0, "BadResult", f"undecodable result: {type(e).__name__}"))
+        if out[-1].verdict == "timeout" and limits.skip_after_timeout:
+            stop = True
+    return out
+
+
+def setup_imports(setup_code: str) -> str:
+    """The import statements of a problem's setup code: run in the candidate's process after its own
+    code, so that names the setup imports are visible to it as in ``code, setup, tests`` order."""
+    try:
+        tree = ast.parse(setup_code or "")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return ast.unparse(ast.Module(body=keep, type_ignores=[])) if keep else ""
+
+
+def sample_job(problem, code: str, inputs: list[str], want_stdout: bool = False) -> tuple[dict, dict]:
+    """(header, trusted) of one sample: the header is all the candidate's side is forked from (no
+    test data); the trusted half holds the test inputs/programs, setup code and the problem's helpers."""
+    kind = problem.kind
+    if kind not in ("stdio", "call", "assert"):
+        raise ValueError(f"problem {getattr(problem, 'id', '')!r} has kind {kind!r}; only stdio/call/assert can be executed")
+    setup = getattr(problem, "setup_code", "") or ""
+    header = {"mode": kind, "code": code, "entry_point": getattr(problem, "entry_point", "") or "",
+              "want_stdout": want_stdout}
     if kind == "assert":
-        return {"mode": "assert", "code": code, "input": test_input, "setup_code": problem.setup_code or ""}, b""
-    raise ValueError(f"problem {problem.id!r} has kind {kind!r}; only stdio/call/assert can be executed")
+        header["setup_imports"] = setup_imports(setup)
+    trusted = {"tests": list(inputs), "setup_code": setup if kind == "assert" else "",
+               "starter_code": (getattr(problem, "starter_code", "") or "") if kind == "assert" else ""}
+    return header, trusted
 
 
 def host_syntax_error(code: str) -> str | None:
@@ -211,39 +280,28 @@ def host_syntax_error(code: str) -> str | None:
     return None
 
 
-def _run_with_retry(job: dict, stdin: bytes, limits: SandboxLimits, isolation: str) -> RawRun:
+def _run_with_retry(header: dict, trusted: dict, n: int, limits: SandboxLimits, isolation: str,
+                    worker: SandboxWorker | None = None) -> RawSample:
     """A sandbox that failed before the candidate started (e.g. start-up starved on a loaded host)
-    is retried once; a second failure raises ``SandboxError`` (never graded as the candidate's fault)."""
+    is retried once (a worker restarts); a second failure raises ``SandboxError`` (never graded as the
+    candidate's fault)."""
     try:
-        return run_job(job, stdin, limits, isolation)
+        return run_sample(header, trusted, n, limits, isolation, worker)
     except SandboxError:
         time.sleep(0.5)
-        return run_job(job, stdin, limits, isolation)
+        return run_sample(header, trusted, n, limits, isolation, worker)
 
 
-def run_test(problem, code: str, test, limits: SandboxLimits, isolation: str) -> TestResult:
-    job, stdin = _job(problem, code, test.input)
-    raw = _run_with_retry(job, stdin, limits, isolation)
-    verdict, etype = _run_verdict(raw)
-    t = round(raw.time_s, 4)
-    if verdict != "ok":
-        return TestResult(verdict, t, etype, _detail(raw) if verdict == "runtime_error" else "")
-    if problem.kind == "stdio":
-        got = raw.stdout.decode("utf-8", "replace")
-        ok = compare_stdio(got, test.output)
-        detail = "" if ok else f"expected {test.output[:80]!r}, got {got[:80]!r}"
-    elif problem.kind == "call":
-        got = raw.end.get("result") or ""
-        ok = compare_call(got, test.output)
-        detail = "" if ok else f"expected {test.output[:80]!r}, got {got[:80]!r}"
-    else:
-        ok, detail = True, ""
-    return TestResult("passed" if ok else "wrong_answer", t, None, detail)
+def _level(results: list[TestResult]) -> str:
+    levels = {r.isolation_level for r in results}
+    return "in_process" if "in_process" in levels else ("process" if "process" in levels else "")
 
 
 # ---------------------------------------------------------------- public API
-def grade(problem, code: str, limits: SandboxLimits | None = None, *, isolation: str | None = None) -> GradeResult:
-    """Run ``code`` on every test of ``problem`` in the sandbox and return its verdicts."""
+def grade(problem, code: str, limits: SandboxLimits | None = None, *, isolation: str | None = None,
+          worker: SandboxWorker | None = None) -> GradeResult:
+    """Run ``code`` on every test of ``problem`` in one sandbox (``worker``'s, when given: batches reuse
+    one warm sandbox per thread) and return its verdicts."""
     limits = (limits or SandboxLimits()).for_problem(getattr(problem, "time_limit", None))
     t0 = time.monotonic()
     pid = getattr(problem, "id", "")
@@ -257,28 +315,21 @@ def grade(problem, code: str, limits: SandboxLimits | None = None, *, isolation:
     if syn:
         tests = [TestResult("syntax_error", 0.0, syn) for _ in problem.tests]
         return GradeResult("syntax_error", False, 0, n, tests, round(time.monotonic() - t0, 4), syn, iso, pid)
-    results: list[TestResult] = []
-    stop = False
-    for test in problem.tests:
-        if stop:
-            results.append(TestResult("skipped", 0.0, None, "skipped after an earlier timeout"))
-            continue
-        r = run_test(problem, code, test, limits, iso)
-        results.append(r)
-        if r.verdict == "timeout" and limits.skip_after_timeout:
-            stop = True
+    header, trusted = sample_job(problem, code, [t.input for t in problem.tests])
+    raw = _run_with_retry(header, trusted, n, limits, iso, worker)
+    results = results_from_raw(problem, raw, limits)
     n_passed = sum(r.verdict == "passed" for r in results)
     first_bad = next((r for r in results if r.verdict != "passed"), None)
     verdict = "passed" if first_bad is None else first_bad.verdict
     return GradeResult(verdict, first_bad is None, n_passed, n, results, round(time.monotonic() - t0, 4),
-                       first_bad.error_type if first_bad else None, iso, pid)
+                       first_bad.error_type if first_bad else None, iso, pid, _level(results))
 
 
 def execute(problem, code: str, test_input: str, limits: SandboxLimits | None = None, *,
             isolation: str | None = None) -> ExecResult:
-    """Run ``code`` once on ``test_input`` the way ``problem.kind`` feeds it (stdin, or JSON args).
-
-    ``output`` is the stdout (stdio/assert) or the JSON of the return value (call)."""
+    """Run ``code`` once on ``test_input`` the way ``problem.kind`` feeds it (stdin, JSON args, or an
+    assert-kind test program). ``output`` is the stdout (stdio/assert) or the JSON of the return
+    value (call)."""
     limits = (limits or SandboxLimits()).for_problem(getattr(problem, "time_limit", None))
     if not code or not code.strip():
         return ExecResult("no_code")
@@ -287,15 +338,22 @@ def execute(problem, code: str, test_input: str, limits: SandboxLimits | None = 
     if syn:
         return ExecResult("syntax_error", error_type=syn, isolation=iso)
     kind = problem.kind if problem.kind != "none" else "stdio"
-    job, stdin = _job(_KindView(problem, kind), code, test_input)
-    raw = _run_with_retry(job, stdin, limits, iso)
-    verdict, etype = _run_verdict(raw)
-    if kind == "call":
-        output = (raw.end or {}).get("result") or "" if verdict == "ok" else ""
-    else:
-        output = raw.stdout.decode("utf-8", "replace")
-    return ExecResult(verdict, output, raw.stderr.decode("utf-8", "replace"), raw.returncode,
-                      round(raw.time_s, 4), raw.output_exceeded, etype, iso)
+    header, trusted = sample_job(_KindView(problem, kind), code, [test_input], want_stdout=True)
+    raw = _run_with_retry(header, trusted, 1, limits, iso)
+    res = raw.tests[0]
+    if res is None:
+        why = raw.errors.get(0) or raw.fatal or "the sandbox sent no result"
+        return ExecResult("harness_error", "", why + "\n" + raw.stderr.decode("utf-8", "replace"), raw.returncode,
+                          0.0, False, "NoResult", iso)
+    verdict, etype, _ = _run_verdict(res)
+    try:
+        stdout = base64.b64decode(res.get("stdout", ""), validate=True).decode("utf-8", "replace")
+    except ValueError:
+        stdout = ""
+    output = ((res.get("result") or "") if verdict == "ok" else "") if kind == "call" else stdout
+    rc = res.get("rc")
+    return ExecResult(verdict, output, res.get("stderr", ""), rc, round(float(res.get("time_s", 0.0)), 4),
+                      verdict == "output_limit", etype, iso)
 
 
 class _KindView:
@@ -305,3 +363,4 @@ class _KindView:
         self.kind, self.id = kind, getattr(problem, "id", "")
         self.entry_point = getattr(problem, "entry_point", "")
         self.setup_code = getattr(problem, "setup_code", "")
+        self.starter_code = getattr(problem, "starter_code", "")

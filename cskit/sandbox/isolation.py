@@ -1,13 +1,17 @@
-"""Launching one sandboxed harness process and talking to it (host side).
+"""Launching one sandboxed supervisor per sample and talking to it (host side).
 
-``run_job(job, stdin, limits, isolation)`` starts ``python -I -S -c BOOTSTRAP`` (which receives the
-pre-compiled harness and the job over a pipe) under bubblewrap,
-under ``unshare`` (util-linux) or bare, in its own session/process group, feeds the job over a pipe,
-reads stdout/stderr/result messages incrementally (stdout cut at ``max_output_bytes``), enforces the
-wall-clock timeout from the candidate's ``start`` message, and SIGKILLs the whole process group on
-timeout or output overflow. With bwrap/unshare the harness is inside a fresh PID namespace whose
-init dies with the launcher, so every descendant -- including ones that ``setsid()`` or double-fork --
-is killed by the kernel when the run ends.
+``run_sample(header, trusted, n_tests, limits, isolation)`` starts ``python -I -S -c BOOTSTRAP``
+under bubblewrap, under ``unshare`` (util-linux) or bare, in its own session/process group; writes
+the job in two frames (the header the candidate zygote is forked from, then the trusted half:
+tests, nonce, setup code); reads the supervisor's JSON lines from a private result pipe and its
+stderr (capped); keeps a backstop deadline per phase (start-up, each test, the next test's start)
+on top of the per-test limit the supervisor enforces, and SIGKILLs the whole process group when it
+passes. With bwrap/unshare the supervisor is inside a fresh PID namespace whose init dies with the
+launcher, so every descendant is killed by the kernel when the run ends.
+
+The host never fails on what comes back: lines that are not JSON objects with the job's nonce are
+ignored, oversized output kills the run, and a result that is malformed, out of range or
+duplicated becomes that test's ``harness_error`` (with the reason); a missing one too.
 """
 from __future__ import annotations
 
@@ -29,17 +33,25 @@ from pathlib import Path
 
 from cskit.sandbox.limits import SandboxLimits, env_allows_unisolated, env_isolation, rlimits
 
-HARNESS_SOURCE = (Path(__file__).with_name("harness.py")).read_text(encoding="utf-8")
+SHIPPED = ("codec.py", "candidate.py", "driver.py", "harness.py")  # executed in this order into one namespace
+HARNESS_SOURCE = "".join((Path(__file__).with_name(n)).read_text(encoding="utf-8") for n in SHIPPED)
 # compiled once here; the sandbox runs the same interpreter (the venv's base), so marshal matches
-HARNESS_CODE = compile(HARNESS_SOURCE, "cskit/sandbox/harness.py", "exec")
-BOOTSTRAP = ("import marshal, os, sys\nfd = int(sys.argv[2]); b = []\nwhile True:\n    c = os.read(fd, 65536)\n"
-             "    if not c:\n        break\n    b.append(c)\nos.close(fd)\ncode, job = marshal.loads(b''.join(b))\n"
-             "del b, c\ng = {'__name__': 'cskit_harness'}\nexec(code, g)\ng['main'](job)\n")
+HARNESS_CODES = tuple(compile((Path(__file__).with_name(n)).read_text(encoding="utf-8"), f"cskit/sandbox/{n}",
+                              "exec") for n in SHIPPED)
+BOOTSTRAP = ("import os, sys\nfd = int(sys.argv[2])\ndef rd(n):\n    b = bytearray()\n    while len(b) < n:\n"
+             "        c = os.read(fd, min(n - len(b), 1 << 20))\n        if not c:\n            os._exit(3)\n"
+             "        b += c\n    return bytes(b)\nimport marshal\n"
+             "codes, job = marshal.loads(rd(int.from_bytes(rd(8), 'big')))\n"
+             "g = {'__name__': 'cskit_harness'}\nfor c in codes:\n    exec(c, g)\ndel codes, c, rd\n"
+             "g['main'](job)\n")
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "HOME": "/tmp", "TMPDIR": "/tmp", "PYTHONIOENCODING": "utf-8"}
 ETC_FILES = ("/etc/passwd", "/etc/group", "/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf")
 TMP_PREFIX = "cskit-sbx-"
 STDERR_CAP = 64 << 10
+TEST_STDERR_CAP = 16 << 10
+UID_SPAN = 1 << 20  # private uids per sandbox: the driver's, then one per candidate run (reused cyclically)
+WORKER_BACKSTOP_S = 6 * 3600  # unshare mode: the namespace init's last-resort wall clock
 
 
 class SandboxError(RuntimeError):
@@ -79,10 +91,12 @@ def _works(kind: str) -> bool:
     if kind == "unshare" and not shutil.which("unshare"):
         return False
     try:
-        raw = run_job({"mode": "stdio", "code": "print(6*7)"}, b"", SandboxLimits(isolation=kind, timeout_s=10), kind)
+        raw = run_sample({"mode": "stdio", "code": "print(6*7)"}, {"tests": [""]}, 1,
+                         SandboxLimits(isolation=kind, timeout_s=10), kind)
     except SandboxError:
         return False
-    return raw.end is not None and raw.end.get("status") == "ok" and raw.stdout.strip() == b"42"
+    t = raw.tests[0] or {}
+    return t.get("status") == "ok" and t.get("stdout") == "NDIK"  # base64 of b"42\n"
 
 
 def isolation_available() -> str:
@@ -142,19 +156,18 @@ def _command(isolation: str, job_fd: int, res_fd: int, prefixes: list[str], tmpf
 
 
 @dataclass
-class RawRun:
-    """What came back from one harness process."""
+class RawSample:
+    """What came back from one supervisor: one validated message (or ``None``) per test."""
 
-    stdout: bytes = b""
+    tests: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)   # test index -> harness_error reason
     stderr: bytes = b""
-    start: dict | None = None
-    end: dict | None = None
     returncode: int | None = None
-    timed_out: bool = False
-    output_exceeded: bool = False
-    time_s: float = 0.0
     isolation: str = ""
-    messages: list = field(default_factory=list)
+    ready: bool = False
+    done: bool = False
+    fatal: str = ""
+    time_s: float = 0.0
 
 
 def _nonblock(fd: int) -> None:
@@ -175,184 +188,264 @@ def _exited(pid: int) -> bool:
         return True
 
 
-def run_job(job: dict, stdin: bytes, limits: SandboxLimits, isolation: str) -> RawRun:
-    """Run one harness job under ``isolation``; never raises for candidate behaviour."""
-    nonce = secrets.token_hex(16)
-    prefixes = python_prefixes()
-    tmpdir = None
-    uid = 100000 + secrets.randbelow(1 << 22) if os.getuid() == 0 and isolation != "none" else None
-    backstop = int(limits.timeout_s + limits.startup_timeout_s) + 5  # wall limit kept by the namespace init
-    full = dict(job, nonce=nonce, rlimits=rlimits(limits), uid=uid, env=SANDBOX_ENV, tmpfs_mb=limits.tmpfs_mb,
-                ro_dirs=prefixes, etc_files=list(ETC_FILES), cwd="/tmp", backstop_s=backstop)
-    if isolation == "unshare":
-        full["root_mount"] = _root_mount_point(prefixes)
-    if isolation == "none":
-        tmpdir = tempfile.mkdtemp(prefix=TMP_PREFIX)
-        full["cwd"] = tmpdir
-    job_r, job_w = os.pipe()
-    res_r, res_w = os.pipe()
-    raw = RawRun(isolation=isolation)
-    proc = None
-    t0 = time.monotonic()
-    try:
-        env = dict(SANDBOX_ENV, HOME=tmpdir or "/tmp", TMPDIR=tmpdir or "/tmp")
+def frame(b: bytes) -> bytes:
+    return len(b).to_bytes(8, "big") + b
+
+
+class SandboxWorker:
+    """One long-lived sandbox (supervisor + warm prelude zygote) that grades samples one after another.
+
+    Every sample still gets its own candidate zygote (forked from the warm one, never from a process
+    that held another sample's tests), a fresh private uid per test run, and an empty /tmp; what
+    persists between samples is the namespaces and the warm interpreters of the trusted side. Any
+    anomaly (a missed deadline, a fatal message, an oversized message, the sandbox gone) closes the
+    worker; the next sample starts a new one. Not thread-safe: one worker per thread.
+    """
+
+    def __init__(self, limits: SandboxLimits, isolation: str):
+        self.limits, self.isolation = limits, isolation
+        self.proc = None
+        self.tmpdir = None
+        self.job_w = self.res_r = -1
+        self.err = bytearray()
+        self.res = bytearray()
+        self.samples = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        limits, isolation = self.limits, self.isolation
+        nonce = secrets.token_hex(16)
+        prefixes = python_prefixes()
+        uid = (100000 + secrets.randbelow(1 << 11) * UID_SPAN) if os.getuid() == 0 and isolation != "none" else None
+        worker = {"uid": uid, "uid_span": UID_SPAN, "env": SANDBOX_ENV, "tmpfs_mb": limits.tmpfs_mb,
+                  "ro_dirs": prefixes, "etc_files": list(ETC_FILES), "cwd": "/tmp", "backstop_s": WORKER_BACKSTOP_S,
+                  "nonce": nonce}
+        if isolation == "unshare":
+            worker["root_mount"] = _root_mount_point(prefixes)
+        if isolation == "none":
+            self.tmpdir = tempfile.mkdtemp(prefix=TMP_PREFIX)
+            worker["cwd"] = self.tmpdir
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        env = dict(SANDBOX_ENV, HOME=self.tmpdir or "/tmp", TMPDIR=self.tmpdir or "/tmp")
         try:
-            proc = subprocess.Popen(_command(isolation, job_r, res_w, prefixes, limits.tmpfs_mb),
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    pass_fds=(job_r, res_w), env=env, cwd=tmpdir or "/",
-                                    start_new_session=True, close_fds=True)
+            self.proc = subprocess.Popen(_command(isolation, job_r, res_w, prefixes, limits.tmpfs_mb),
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         pass_fds=(job_r, res_w), env=env, cwd=self.tmpdir or "/",
+                                         start_new_session=True, close_fds=True)
         except OSError as e:
+            os.close(job_w)
+            os.close(res_r)
+            self.close()
             raise SandboxError(f"could not start the sandbox ({isolation}): {e}") from e
         finally:
             os.close(job_r)
             os.close(res_w)
-        owned_w, owned_r, job_w, res_r = job_w, res_r, -1, -1  # _io_loop closes them
-        _io_loop(proc, raw, owned_w, marshal.dumps((HARNESS_CODE, full)), owned_r, stdin, limits, nonce, t0)
-    finally:
-        for fd in (job_w, res_r):
+        self.job_w, self.res_r = job_w, res_r
+        _nonblock(job_w)
+        ready = {}
+
+        def on_msg(msg):
+            if isinstance(msg, dict) and msg.get("nonce") == nonce and msg.get("event") == "worker_ready":
+                ready["ok"] = True
+
+        ok = self._pump(frame(marshal.dumps((HARNESS_CODES, worker))), on_msg, lambda: "ok" in ready,
+                        {"deadline": time.monotonic() + limits.startup_timeout_s}, limits)
+        if not ok:
+            err = self.err.decode("utf-8", "replace")[-2000:]
+            self.close()
+            raise SandboxError(f"sandbox ({isolation}) failed to start (exit {self.returncode}): {err}")
+
+    returncode = None
+
+    def _pump(self, data: bytes, on_msg, until, state: dict, limits: SandboxLimits) -> bool:
+        """Write ``data``, dispatch result lines to ``on_msg`` until ``until()``; False (worker unusable)
+        on a missed deadline, an oversized message or the sandbox ending."""
+        sel = selectors.DefaultSelector()
+        err_fd = self.proc.stderr.fileno()
+        view = memoryview(data)
+        if len(view):
+            sel.register(self.job_w, selectors.EVENT_WRITE)
+        sel.register(err_fd, selectors.EVENT_READ)
+        sel.register(self.res_r, selectors.EVENT_READ)
+        line_cap = (int(limits.max_output_bytes) * 4) // 3 + 4 * TEST_STDERR_CAP + (1 << 16)
+        try:
+            while True:
+                if until():
+                    return True
+                now = time.monotonic()
+                if now >= state["deadline"]:
+                    state["why"] = "deadline"
+                    return False
+                for key, _ in sel.select(timeout=min(state["deadline"] - now, 0.5)):
+                    fd = key.fd
+                    if fd == self.job_w:
+                        try:
+                            k = os.write(fd, view[: 1 << 16])
+                        except BlockingIOError:
+                            continue
+                        except OSError:
+                            state["why"] = "the sandbox stopped reading its job"
+                            return False
+                        view = view[k:]
+                        if not len(view):
+                            sel.unregister(fd)
+                        continue
+                    try:
+                        chunk = os.read(fd, 1 << 16)
+                    except OSError:
+                        chunk = b""
+                    if not chunk:
+                        state["why"] = "the sandbox ended"
+                        return False
+                    if fd == err_fd:
+                        if len(self.err) < STDERR_CAP:
+                            self.err += chunk[: STDERR_CAP - len(self.err)]
+                        continue
+                    self.res += chunk
+                    while b"\n" in self.res:
+                        line, _, rest = bytes(self.res).partition(b"\n")
+                        self.res[:] = rest
+                        try:
+                            msg = json.loads(line)
+                        except (ValueError, RecursionError):
+                            continue
+                        on_msg(msg)
+                    if len(self.res) > line_cap:
+                        state["why"] = "oversized message from the sandbox"
+                        return False
+        finally:
+            sel.close()
+
+    def run(self, header: dict, trusted: dict, n_tests: int, limits: SandboxLimits) -> RawSample:
+        """Grade one sample; never raises for candidate behaviour (``SandboxError`` only when the
+        sandbox failed before anything of the sample ran)."""
+        if not self.alive:
+            self.close()
+            self.start()
+        nonce = secrets.token_hex(16)
+        header = dict(header, rlimits=rlimits(limits), timeout_s=float(limits.timeout_s),
+                      max_output_bytes=int(limits.max_output_bytes), stderr_cap=TEST_STDERR_CAP,
+                      startup_timeout_s=float(limits.startup_timeout_s))
+        job = dict(trusted, nonce=nonce, skip_after_timeout=bool(limits.skip_after_timeout))
+        raw = RawSample(tests=[None] * n_tests, isolation=self.isolation)
+        state = {"deadline": time.monotonic() + limits.startup_timeout_s, "current": None}
+        self.err.clear()
+        t0 = time.monotonic()
+        ok = self._pump(frame(marshal.dumps(header)) + frame(marshal.dumps(job)),
+                        lambda m: _handle(raw, m, nonce, state, limits), lambda: raw.done or bool(raw.fatal),
+                        state, limits)
+        self.samples += 1
+        if not ok or raw.fatal:
+            cur = state["current"]
+            if state.get("why") == "deadline" and cur is not None and raw.tests[cur] is None and cur not in raw.errors:
+                raw.tests[cur] = {"status": "timeout", "detail": "killed by the host's backstop deadline"}
+            elif not raw.fatal:
+                raw.fatal = state.get("why", "")
+            self.close()
+        raw.stderr = bytes(self.err)
+        raw.returncode = self.returncode
+        raw.time_s = time.monotonic() - t0
+        if not raw.ready and not any(t is not None for t in raw.tests):
+            raise SandboxError(f"sandbox ({self.isolation}) failed before running the candidate: "
+                               + (raw.fatal + " " if raw.fatal else "") + raw.stderr.decode("utf-8", "replace")[-2000:])
+        return raw
+
+    def close(self) -> None:
+        """Stop the sandbox (closing the job stream ends it; then its process group is killed)."""
+        for attr in ("job_w", "res_r"):
+            fd = getattr(self, attr)
             if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+                setattr(self, attr, -1)
+        proc, self.proc = self.proc, None
         if proc is not None:
-            _kill_group(proc.pid)   # stragglers of the group (namespaces are gone already)
+            try:
+                proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                pass
+            _kill_group(proc.pid)
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            for f in (proc.stdin, proc.stdout, proc.stderr):
-                try:
-                    f.close()
-                except OSError:
-                    pass
-            raw.returncode = proc.returncode
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-    if raw.start is None and raw.end is None and not raw.timed_out:
-        raise SandboxError(f"sandbox ({isolation}) failed before running the candidate (exit {raw.returncode}): "
-                           + raw.stderr.decode("utf-8", "replace")[-2000:])
-    return raw
-
-
-def _io_loop(proc, raw: RawRun, job_w: int, job_bytes: bytes, res_r: int, stdin: bytes,
-             limits: SandboxLimits, nonce: str, t0: float) -> None:
-    sel = selectors.DefaultSelector()
-    out_fd, err_fd, in_fd = proc.stdout.fileno(), proc.stderr.fileno(), proc.stdin.fileno()
-    pending = {job_w: memoryview(job_bytes), in_fd: memoryview(stdin or b"")}
-    for fd in (job_w, in_fd):
-        _nonblock(fd)
-        sel.register(fd, selectors.EVENT_WRITE)
-    for fd in (out_fd, err_fd, res_r):
-        sel.register(fd, selectors.EVENT_READ)
-    out, err, res = bytearray(), bytearray(), bytearray()
-    deadline = t0 + limits.startup_timeout_s + limits.timeout_s
-    t_start = None
-    readers = 3
-    exited_at = None
-
-    def close_writer(fd):
-        sel.unregister(fd)
-        if fd == in_fd:
-            proc.stdin.close()
-        else:
-            os.close(fd)
-
-    draining = False  # after a kill: wait (bounded) for EOF, i.e. until every sandbox process is gone
-
-    t_done = None
-    grace = 0.2 if raw.isolation == "none" else 2.0  # a PID namespace always ends with EOF on all pipes
-
-    def kill():
-        nonlocal deadline, draining, t_done
-        _kill_group(proc.pid)
-        t_done = t_done or time.monotonic()
-        draining, deadline = True, time.monotonic() + 2.0
-
-    try:
-        while readers:
-            now = time.monotonic()
-            if now >= deadline:
-                if draining:
-                    break
-                raw.timed_out = t_start is not None
-                kill()
-                continue
-            if exited_at is None and _exited(proc.pid):
-                exited_at = now
-            if exited_at is not None and now - exited_at > grace:
-                break  # launcher gone but a pipe is still held open (e.g. a daemon, without a PID namespace)
-            events = sel.select(timeout=min(deadline - now, 0.1))
-            for key, _ in events:
-                fd = key.fd
-                if fd in pending:
-                    buf = pending[fd]
-                    try:
-                        n = os.write(fd, buf[: 1 << 16])
-                    except BlockingIOError:
-                        continue
-                    except (BrokenPipeError, OSError):
-                        n = len(buf)
-                    pending[fd] = buf = buf[n:]
-                    if not len(buf):
-                        del pending[fd]
-                        close_writer(fd)
-                    continue
-                try:
-                    chunk = os.read(fd, 1 << 16)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    sel.unregister(fd)
-                    readers -= 1
-                    continue
-                if draining:
-                    continue
-                if fd == out_fd:
-                    out += chunk
-                    if len(out) > limits.max_output_bytes:
-                        del out[limits.max_output_bytes:]
-                        raw.output_exceeded = True
-                        kill()
-                elif fd == err_fd:
-                    if len(err) < STDERR_CAP:
-                        err += chunk[: STDERR_CAP - len(err)]
-                else:
-                    res += chunk
-                    if len(res) > limits.max_output_bytes + 4096:
-                        raw.output_exceeded = True
-                        kill()
-                        continue
-                    while b"\n" in res:
-                        line, _, rest = bytes(res).partition(b"\n")
-                        res[:] = rest
-                        try:
-                            msg = json.loads(line)
-                        except ValueError:
-                            continue
-                        if not isinstance(msg, dict) or msg.get("nonce") != nonce:
-                            continue
-                        if msg.get("event") == "start" and t_start is None:
-                            t_start = time.monotonic()
-                            raw.start = msg
-                            deadline = t_start + limits.timeout_s
-                        elif msg.get("event") == "end" and raw.end is None:
-                            raw.end = msg
-                            t_done = time.monotonic()
-    finally:
-        sel.close()
-        for fd in list(pending):
             try:
-                proc.stdin.close() if fd == in_fd else os.close(fd)
+                proc.stderr.close()
             except OSError:
                 pass
-        try:
-            os.close(res_r)
-        except OSError:
-            pass
-        if raw.timed_out or raw.output_exceeded:
-            raw.end = None if raw.timed_out else raw.end
-        raw.time_s = (t_done or time.monotonic()) - (t_start if t_start is not None else t0)
-        raw.stdout, raw.stderr = bytes(out), bytes(err)
+            self.returncode = proc.returncode
+        self.res.clear()
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
+    def __enter__(self) -> "SandboxWorker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run_sample(header: dict, trusted: dict, n_tests: int, limits: SandboxLimits, isolation: str,
+               worker: SandboxWorker | None = None) -> RawSample:
+    """Run one sample's ``n_tests`` tests: in ``worker`` when given, else in a sandbox of its own."""
+    if worker is not None:
+        return worker.run(header, trusted, n_tests, limits)
+    with SandboxWorker(limits, isolation) as w:
+        return w.run(header, trusted, n_tests, limits)
+
+
+RESULT_FIELDS = {"status": str, "etype": str, "result": str, "stdout": str, "stderr": str, "detail": str,
+                 "level": str, "fallback": str, "time_s": (int, float), "rc": (int, type(None))}
+STATUSES = ("ok", "error", "syntax_error", "timeout", "output_limit", "exited", "bad_test", "harness_error")
+
+
+def validate_result(msg: dict) -> tuple[dict | None, str]:
+    """(the test result with known fields of the right types, "") or (None, reason)."""
+    out = {}
+    for k, types in RESULT_FIELDS.items():
+        if k in msg and msg[k] is not None:
+            v = msg[k]
+            if not isinstance(v, types) or isinstance(v, bool):
+                return None, f"result field {k!r} has type {type(v).__name__}"
+            out[k] = v
+    if out.get("status") not in STATUSES:
+        return None, f"unknown result status {str(out.get('status'))[:40]!r}"
+    return out, ""
+
+
+def _handle(raw: RawSample, msg, nonce: str, state: dict, limits: SandboxLimits) -> None:
+    if not isinstance(msg, dict) or msg.get("nonce") != nonce:
+        return
+    ev, now = msg.get("event"), time.monotonic()
+    n = len(raw.tests)
+    i = msg.get("i")
+    idx_ok = isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n
+    if ev == "ready":
+        raw.ready = True
+        state["deadline"] = now + limits.startup_timeout_s
+    elif ev == "start" and idx_ok:
+        state["current"] = i
+        state["deadline"] = now + limits.timeout_s + 4.0
+    elif ev == "test" and idx_ok:
+        state["deadline"] = now + limits.startup_timeout_s
+        if raw.tests[i] is not None or i in raw.errors:
+            raw.errors[i] = "duplicated result for this test"
+            raw.tests[i] = None
+            return
+        res, why = validate_result(msg)
+        if res is None:
+            raw.errors[i] = "malformed result: " + why
+        else:
+            raw.tests[i] = res
+    elif ev == "done":
+        raw.done = True
+    elif ev == "fatal":
+        raw.fatal = str(msg.get("reason", ""))[:500]

@@ -12,9 +12,9 @@ import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from cskit.problems import Problem
-
-PROBLEM_DEFAULT_TIME_LIMIT = Problem.__dataclass_fields__["time_limit"].default
+# A problem's ``time_limit`` equal to this means "not given" (the Problem record's default; the sandbox
+# takes any object with the record's attributes and imports no stage or problem module).
+PROBLEM_DEFAULT_TIME_LIMIT = 2.0
 ISOLATIONS = ("auto", "bwrap", "unshare", "none")
 ENV_ISOLATION = "CSKIT_SANDBOX_ISOLATION"          # force bwrap|unshare|none
 ENV_ALLOW_UNISOLATED = "CSKIT_SANDBOX_ALLOW_UNISOLATED"  # "1": auto may fall back to "none"
@@ -62,6 +62,11 @@ class SandboxLimits:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "SandboxLimits":
+        """The limits a run's config asks for (``test_timeout`` seconds per test, ``memory_mb``)."""
+        return cls(timeout_s=float(cfg.test_timeout), memory_mb=int(cfg.memory_mb))
 
 
 def rlimits(limits: SandboxLimits) -> dict[str, tuple[int, int]]:

@@ -1,19 +1,22 @@
-"""Batch grading: ``grade_many`` over a thread pool (each thread drives sandbox subprocesses).
+"""Batch grading: ``grade_many`` over a thread pool; each thread keeps one warm sandbox
+(:class:`~cskit.sandbox.isolation.SandboxWorker`) for the batch and closes it at the end.
 
 Order is preserved and results do not depend on ``workers``: every sample is graded independently
-(its own sandboxes, private uid, fresh /tmp), so only timings differ between runs. The isolation is
-resolved once per batch, so a batch never mixes isolation modes.
+(its own candidate zygote, a private uid per test run, an emptied /tmp), so only timings differ
+between runs. The isolation is resolved once per batch, so a batch never mixes isolation modes.
+A batch always yields one result per sample, in order.
 """
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 from tqdm.auto import tqdm
 
 from cskit.sandbox.grading import GradeResult, grade
-from cskit.sandbox.isolation import resolve_isolation
+from cskit.sandbox.isolation import SandboxWorker, resolve_isolation
 from cskit.sandbox.limits import SandboxLimits
 
 
@@ -36,18 +39,50 @@ def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None
     workers = workers if workers and workers > 0 else default_workers()
     workers = min(workers, len(items))
     bar = tqdm(total=len(items), desc=desc, disable=not progress, unit="sample")
+    local = threading.local()
+    opened: list[SandboxWorker] = []
+    lock = threading.Lock()
+
+    def one(p, code):
+        w = getattr(local, "worker", None)
+        if w is None and iso is not None:
+            w = local.worker = SandboxWorker(limits, iso)
+            with lock:
+                opened.append(w)
+        return grade(p, code, limits, isolation=iso, worker=w)
+
     try:
         if workers == 1:
             out = []
             for p, code in items:
-                out.append(grade(p, code, limits, isolation=iso))
+                out.append(one(p, code))
                 bar.update(1)
             return out
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cskit-sandbox") as ex:
-            futures = [ex.submit(grade, p, code, limits, isolation=iso) for p, code in items]
+            futures = [ex.submit(one, p, code) for p, code in items]
             for f in futures:  # in order; the bar advances as the head of the queue finishes
                 f.result()
                 bar.update(1)
-            return [f.result() for f in futures]
+            out = [f.result() for f in futures]
+            for w in opened:  # closed from here: a worker is closed only after its thread is done with it
+                w.close()
+            return out
     finally:
+        for w in opened:
+            w.close()
         bar.close()
+
+
+def grade_codes(problems_codes: Sequence[tuple[object, str]], limits: SandboxLimits | None = None, workers: int = 0,
+                progress: bool = False, desc: str = "grading") -> list[GradeResult]:
+    """Like :func:`grade_many`, but each distinct ``(problem.id, code)`` is graded once; results are aligned
+    with the input (duplicates share one result object)."""
+    uniq: dict[tuple[str, str], int] = {}
+    items = []
+    for p, code in problems_codes:
+        key = (p.id, code)
+        if key not in uniq:
+            uniq[key] = len(items)
+            items.append((p, code))
+    results = grade_many(items, limits=limits, workers=workers, progress=progress, desc=desc)
+    return [results[uniq[(p.id, code)]] for p, code in problems_codes]

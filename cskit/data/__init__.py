@@ -1,1 +1,0 @@
-"""Package data: the bundled problem set (``bundled_problems.jsonl``) and the script that builds it."""

@@ -1,0 +1,389 @@
+"""Stage 07: the reproduction report -- every stage's ``results/*.json`` in paper-shaped tables, beside the
+paper's own numbers where the spec has them, as one shareable HTML file.
+
+Tables (:func:`report_tables`; each is always present: a missing stage gives a one-row "missing" table):
+
+* ``overview`` -- per stage: present / missing, key numbers, wall time, link to its rendered notebook;
+* ``rl`` -- rows: base model, execution-reward RL, CodeScaler RL, other baselines present (stage 04), plus the
+  paper's single per-benchmark row (recipe: "RL (GRPO)", third-party, avg@8); columns: benchmarks + Average (%);
+* ``rl_deltas`` -- CodeScaler RL minus base and minus execution RL (average), ours vs the paper's
+  (v1: +11.72 over Qwen3-8B-Base, +1.82 over execution RL; v2: +1.55 / +4.23, +14.64 with 44K problems);
+* ``scaling`` / ``scaling_vs_paper`` -- the execution-free scaling rows (``results/04b_scaling.json``, written
+  at the end of notebook 04 when ``scaling_enabled``) and the paper's +14.64 (v2, test-free data) and
+  KodCode-vs-DeepCoder execution-RL example beside this run's differences;
+* ``bon_accuracy`` / ``bon_latency`` / ``bon_claim`` -- Best-of-N accuracy per selector x N, selection
+  latency, and the paper's claim (comparable accuracy to CURE-style unit tests at ~10x lower latency)
+  checked against this run's RM vs unit-test selectors;
+* ``rm`` and ``rmbench`` -- held-out pairwise accuracy of the trained vs untrained RM, and the paper's
+  RM-Bench table (recipe: "RM-Bench") with this run's rows appended;
+* ``ablation_<name>`` -- stage 06's tables (:func:`cskit.ablations.ablation_tables`).
+
+:func:`run_report` writes ``results/07_report.json`` and a self-contained ``html/report.html`` (tables plus
+every figure embedded as base64, links to the stage notebooks' HTML). The executed notebook itself lives in
+``outputs/<run>/notebooks/`` and its nbconvert HTML in ``outputs/<run>/html/``, so the stage links are
+``../html/NN_<stage>.html`` from both places.
+"""
+from __future__ import annotations
+
+import base64
+import html as _html
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from cskit.io import read_json, write_text
+from cskit.report.paper import (PAPER_BON_CLAIM, PAPER_RL_DELTAS, PAPER_RL_ROW, PAPER_SCALING, rm_size_rows,
+                                rmbench_table)
+
+STAGE = "07_report"
+STAGES = ("01_rollouts", "02_pairs", "03_reward_model", "04_rl", "05_best_of_n", "06_ablations")
+EXTRA_RESULTS = {"04b_scaling": "04_rl"}   # results written inside another stage's notebook -> that notebook
+STAGE_TITLES = {"04b_scaling": "Execution-free scaling (in notebook 04)", "01_rollouts": "Rollouts", "02_pairs": "Preference pairs", "03_reward_model": "Reward model",
+                "04_rl": "GRPO (RL)", "05_best_of_n": "Best-of-N", "06_ablations": "Ablations",
+                "07_report": "Report"}
+METHOD_LABELS = {"base": "base model", "execution": "execution-reward RL", "codescaler": "CodeScaler RL",
+                 "raw_rm": "raw-RM RL (no gate, no shaping)", "untrained_rm": "untrained-RM RL"}
+METHOD_ORDER = ("base", "execution", "codescaler", "raw_rm", "untrained_rm")
+
+LINK_BASE = "../html"
+
+
+# --- collecting -----------------------------------------------------------------------------------------------
+
+
+def collect_results(run) -> dict[str, dict | None]:
+    """``results/<stage>.json`` of every stage (None when missing or unreadable)."""
+    out: dict[str, dict | None] = {}
+    for s in STAGES + tuple(EXTRA_RESULTS):
+        p = Path(run.results) / f"{s}.json"
+        try:
+            out[s] = read_json(p) if p.exists() else None
+        except (OSError, ValueError):
+            out[s] = None
+    return out
+
+
+def _metrics(results: Mapping[str, Any], stage: str) -> dict:
+    r = results.get(stage)
+    return (r or {}).get("metrics", {}) if isinstance(r, Mapping) else {}
+
+
+def _missing(stage: str, what: str = "") -> pd.DataFrame:
+    return pd.DataFrame([{"status": f"stage {stage} missing: no results/{stage}.json"
+                                    + (f" ({what})" if what else "") + "; run it to fill this table"}])
+
+
+def _num(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def run_info(run, results: Mapping[str, Any]) -> dict[str, Any]:
+    """Profile, hardware, versions and commit from ``manifest.json`` (pipeline runs) or the stage results."""
+    man_path = Path(run.root) / "manifest.json"
+    manifest = read_json(man_path) if man_path.exists() else {}
+    env = manifest.get("environment") or {}
+    params = manifest.get("params") or {}
+    for s in STAGES:  # fall back to (and enrich from) the stages' own manifests
+        m = (results.get(s) or {}).get("manifest") or {}
+        if not env and m:
+            env = {k: m.get(k) for k in ("time", "versions", "git", "hardware")}
+        params = params or m.get("params") or {}
+        gpus = (m.get("hardware") or {}).get("gpus")
+        if gpus is not None and "gpus" not in (env.get("hardware") or {}):
+            env.setdefault("hardware", {})["gpus"] = gpus
+    hw = env.get("hardware") or {}
+    used = [_metrics(results, "05_best_of_n").get("device"),
+            (_metrics(results, "03_reward_model").get("training") or {}).get("device")]
+    used += [t.get("device") for t in (_metrics(results, "04_rl").get("training") or {}).values()
+             if isinstance(t, Mapping)]
+    return {"run": manifest.get("run", Path(run.root).name), "devices_used": sorted({str(d) for d in used if d}), "profile": params.get("profile", manifest.get("profile")),
+            "description": params.get("description"), "policy_model": params.get("policy_model"),
+            "rm_model": params.get("rm_model"), "device": params.get("device"),
+            "cpu": hw.get("cpu"), "cores": hw.get("cores"), "gpus": hw.get("gpus"),
+            "platform": hw.get("platform"), "python": hw.get("python"),
+            "versions": {k: v for k, v in (env.get("versions") or {}).items() if v},
+            "git": env.get("git"), "stage_times_s": {k: v.get("duration_s") for k, v in
+                                                      (manifest.get("stages") or {}).items()},
+            "from_manifest": bool(manifest)}
+
+
+def stage_links(run, base: str = LINK_BASE) -> list[dict[str, Any]]:
+    html_dir = Path(run.root) / "html"
+    return [{"stage": s, "title": STAGE_TITLES[s], "href": f"{base}/{s}.html",
+             "rendered": (html_dir / f"{s}.html").exists()} for s in STAGES]
+
+
+# --- tables ---------------------------------------------------------------------------------------------------
+
+
+def overview_table(run, results: Mapping[str, Any]) -> pd.DataFrame:
+    info = run_info(run, results)
+    rows = []
+    for s in sorted(STAGES + tuple(EXTRA_RESULTS)):
+        m = _metrics(results, s)
+        key = ""
+        if s == "01_rollouts" and m:
+            key = (f"{m.get('samples')} samples, pass {_num(m.get('pass_rate')):.2f}, "
+                   f"valid {_num(m.get('validity_rate')):.2f}")
+        elif s == "02_pairs" and m:
+            key = f"{m.get('pairs_train')} train / {m.get('pairs_val')} val pairs"
+        elif s == "03_reward_model" and m:
+            h = m.get("headline", {})
+            key = (f"val acc {_num(h.get('val_accuracy_trained')):.3f} "
+                   f"(untrained {_num(h.get('val_accuracy_untrained')):.3f})")
+        elif s == "04_rl" and m:
+            key = f"methods {', '.join(m.get('methods', []))}; {m.get('metric', '')}"
+        elif s == "05_best_of_n" and m:
+            key = f"{m.get('problems')} problems, N in {m.get('n_values')}"
+        elif s == "06_ablations" and m:
+            key = ", ".join(m.get("ablations", []))
+        elif s == "04b_scaling" and m:
+            key = f"rows {', '.join(m.get('rows', []))}" if m.get("enabled") else "disabled in this profile"
+        status = "present" if results.get(s) else ("MISSING (optional)" if s in EXTRA_RESULTS else "MISSING")
+        rows.append({"stage": s, "title": STAGE_TITLES[s], "status": status,
+                     "key numbers": key, "wall time (s)": info["stage_times_s"].get(EXTRA_RESULTS.get(s, s)),
+                     "notebook": f"{LINK_BASE}/{EXTRA_RESULTS.get(s, s)}.html"})
+    return pd.DataFrame(rows).set_index("stage")
+
+
+def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """Our RL table (stage 04) with the paper's per-benchmark row beside it (values in %)."""
+    m = _metrics(results, "04_rl")
+    table = m.get("table") or {}
+    policy = ((results.get("04_rl") or {}).get("manifest") or {}).get("params", {}).get("policy_model")
+    rows = []
+    order = [k for k in METHOD_ORDER if k in table] + [k for k in table if k not in METHOD_ORDER]
+    for k in order:
+        label = METHOD_LABELS.get(k, k)
+        if k == "base" and policy:
+            label = f"base model ({policy})"
+        rows.append({"method": label, "source": f"this run ({m.get('metric', 'avg@k')})", **table[k]})
+    if not rows:
+        rows.append({"method": "(stage 04_rl missing)", "source": "this run"})
+    sc = _metrics(results, "04b_scaling")
+    if sc.get("enabled") and sc.get("same_eval_as_stage04") and sc.get("table"):
+        # the scaling runs were evaluated on the same problems, so they join the table as rows
+        labels = sc.get("labels", {})
+        for k, v in sc["table"].items():
+            if k != "base":
+                rows.append({"method": f"scaling: {labels.get(k, k)}",
+                             "source": f"this run, 04b_scaling ({sc.get('metric', m.get('metric', 'avg@k'))})", **v})
+    rows.append({"method": "CodeScaler RL, Qwen3-8B-Base (probably)",
+                 "source": "paper (docs/recipe.md, RL (GRPO): third-party row, avg@8)",
+                 **PAPER_RL_ROW})
+    df = pd.DataFrame(rows).set_index("method")
+    cols = ["source"] + [c for c in df.columns if c not in ("source", "Average")] + ["Average"]
+    return df[cols]
+
+
+def rl_deltas(results: Mapping[str, Any]) -> pd.DataFrame:
+    table = _metrics(results, "04_rl").get("table") or {}
+    avg = {k: _num(v.get("Average")) for k, v in table.items()}
+    ours = {"CodeScaler RL - base model (Average)": avg.get("codescaler", math.nan) - avg.get("base", math.nan),
+            "CodeScaler RL - execution RL (Average)": avg.get("codescaler", math.nan) - avg.get("execution", math.nan)}
+    rows = []
+    for name, paper in PAPER_RL_DELTAS.items():
+        rows.append({"comparison": name, "this run (points)": ours[name], **paper})
+    return pd.DataFrame(rows).set_index("comparison")
+
+
+def scaling_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """The execution-free scaling rows (``results/04b_scaling.json``, written by notebook 04) and the paper's
+    two scaling numbers beside this run's differences."""
+    m = _metrics(results, "04b_scaling")
+    table = m.get("table") or {}
+    if not table:
+        why = "scaling_enabled is false" if m and not m.get("enabled") else ""
+        return {"scaling": _missing("04b_scaling", why or "optional: scaling_enabled, end of notebook 04")}
+    labels = m.get("labels", {})
+    df = pd.DataFrame([{"method": labels.get(k, k), "reward": m.get("rewards", {}).get(k, "-"),
+                        "train problems": m.get("n_train_problems", {}).get(k), **v} for k, v in table.items()])
+    avg = {k: _num(v.get("Average")) for k, v in table.items()}
+    ours = [avg.get("testfree", math.nan) - avg.get("base", math.nan),
+            avg.get("weak_tests", math.nan) - avg.get("verified", math.nan)]
+    claims = pd.DataFrame([{"comparison": k, "this run (points)": o, **p}
+                           for (k, p), o in zip(PAPER_SCALING.items(), ours)]).set_index("comparison")
+    return {"scaling": df.set_index("method"), "scaling_vs_paper": claims}
+
+
+def bon_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    m = _metrics(results, "05_best_of_n")
+    if not m.get("accuracy"):
+        return {k: _missing("05_best_of_n") for k in ("bon_accuracy", "bon_latency", "bon_claim")}
+    acc = pd.DataFrame({sel: {int(n): 100 * _num(v.get("accuracy")) for n, v in d.items()}
+                        for sel, d in m["accuracy"].items()}).T
+    acc.index.name, acc.columns.name = "selector", "N"
+    lat = pd.DataFrame({sel: {int(n): _num(v.get("selection_s")) for n, v in d.items()}
+                        for sel, d in m.get("latency_s", {}).items()}).T
+    lat.index.name, lat.columns.name = "selector (selection s/problem)", "N"
+    rows = []
+    for n in sorted(int(x) for x in m["accuracy"].get("rm", {})):
+        a_rm = _num(m["accuracy"].get("rm", {}).get(str(n), {}).get("accuracy"))
+        a_ut = _num(m["accuracy"].get("unit_tests", {}).get(str(n), {}).get("accuracy"))
+        rows.append({"N": n, "RM accuracy (%)": 100 * a_rm, "unit-test accuracy (%)": 100 * a_ut,
+                     "RM - unit tests (points)": 100 * (a_rm - a_ut),
+                     "selection latency ratio (unit tests / RM)":
+                         _num(m.get("selection_latency_ratio_unit_tests_over_rm", {}).get(str(n))),
+                     "total latency ratio (unit tests / RM)":
+                         _num(m.get("total_latency_ratio_unit_tests_over_rm", {}).get(str(n))),
+                     "paper": PAPER_BON_CLAIM if n == max(int(x) for x in m["accuracy"]["rm"]) else ""})
+    return {"bon_accuracy": acc.sort_index(axis=1).round(2), "bon_latency": lat.sort_index(axis=1),
+            "bon_claim": pd.DataFrame(rows).set_index("N")}
+
+
+def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    m = _metrics(results, "03_reward_model")
+    extra = {}
+    for name in ("untrained", "trained"):
+        for key, label in (("rmbench", "RM-Bench"), ("rmbench_code", "HumanEval code bench")):
+            if key in m.get(name, {}):
+                extra[f"this run: {name} RM ({label})"] = m[name][key]
+    bench = rmbench_table(extra).set_index("model")
+    if not m:
+        return {"rm": _missing("03_reward_model"), "rmbench": bench}
+    rows = []
+    for name in ("untrained", "trained"):
+        d = m.get(name, {})
+        v, r = d.get("val", {}), d.get("rollouts", {})
+        rows.append({"RM": f"{name} ({m.get('init_model', '')})", "val pairwise accuracy": v.get("accuracy"),
+                     "val pairs": v.get("n_pairs"), "val mean margin": v.get("mean_margin"),
+                     "train accuracy": d.get("train", {}).get("accuracy"),
+                     "rollout AUROC (pass vs fail)": r.get("auroc")})
+    return {"rm": pd.DataFrame(rows).set_index("RM"), "rmbench": bench}
+
+
+def ablation_report_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    from cskit.ablations import ablation_tables
+
+    m = _metrics(results, "06_ablations")
+    if not m:
+        return {"ablation_extraction": _missing("06_ablations")}
+    out = {f"ablation_{k}": v for k, v in ablation_tables(m).items()}
+    if "ablation_rm_size" in out:  # the paper's only RM-size evidence, beside this run's backbones
+        out["ablation_rm_size_paper"] = pd.DataFrame(rm_size_rows()).set_index("model")
+    return out
+
+
+def report_tables(run, results: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+    """Every report table (see the module docstring); never raises for a missing stage."""
+    results = collect_results(run) if results is None else results
+    t = {"overview": overview_table(run, results), "rl": rl_table(results), "rl_deltas": rl_deltas(results)}
+    if not _metrics(results, "04_rl"):
+        t["rl_status"] = _missing("04_rl", "the paper's row is shown alone")
+    t.update(scaling_tables(results))
+    t.update(bon_tables(results))
+    t.update(rm_tables(results))
+    t.update(ablation_report_tables(results))
+    return t
+
+
+# --- markdown / html ------------------------------------------------------------------------------------------
+
+
+def summary_markdown(metrics: Mapping[str, Any]) -> str:
+    """Profile, hardware, missing stages and links, as Markdown (the notebook displays it)."""
+    info = metrics.get("run_info", {})
+    hw = f"{info.get('cpu')} x {info.get('cores')} cores"
+    if info.get("gpus"):
+        hw += f"; GPUs: {', '.join(info['gpus'])}"
+    links = " · ".join(f"[{l['stage']}]({l['href']})" + ("" if l["rendered"] else " (not rendered)")
+                       for l in metrics.get("links", []))
+    missing = metrics.get("stages_missing") or []
+    git = info.get("git") or {}
+    lines = [f"**Run** `{info.get('run')}` · **profile** `{info.get('profile')}` ({info.get('description') or ''})",
+             f"**Models**: policy `{info.get('policy_model')}`, RM init `{info.get('rm_model')}` · "
+             f"**hardware**: {hw} · device `{info.get('device')}`"
+             + (f" (used: {', '.join(info['devices_used'])})" if info.get("devices_used") else ""),
+             "**Versions**: " + ", ".join(f"{k} {v}" for k, v in list(info.get("versions", {}).items())[:8])
+             + f" · commit `{(git.get('commit') or '?')[:10]}`" + (" (dirty)" if git.get("dirty") else ""),
+             f"**Stage notebooks**: {links}",
+             "**Missing stages**: " + (", ".join(missing) if missing else "none")]
+    return "\n\n".join(lines)
+
+
+def _png_tags(run, names: list[str] | None = None, prefix: str | tuple[str, ...] | None = None
+              ) -> list[tuple[str, str]]:
+    figs = sorted(Path(run.figures).glob("*.png"))
+    if names is not None:
+        figs = [p for p in figs if p.stem in names or p.name in names]
+    if prefix:
+        figs = [p for p in figs if p.name.startswith(prefix)]
+    return [(p.stem, f'<img alt="{_html.escape(p.stem)}" style="max-width:100%" '
+                     f'src="data:image/png;base64,{base64.b64encode(p.read_bytes()).decode()}"/>') for p in figs]
+
+
+def figures_html(run, names: list[str] | None = None, prefix: str | tuple[str, ...] | None = None):
+    """An IPython HTML object with the run's figures (``figures/*.png``, optionally only ``names`` or those
+    starting with ``prefix``) embedded as base64: displayed inline and kept inside nbconvert's HTML."""
+    from IPython.display import HTML
+
+    body = "".join(f"<h4>{_html.escape(n)}</h4>{tag}" for n, tag in _png_tags(run, names, prefix))
+    return HTML(body or "<p><i>no such figures in this run (stage missing?)</i></p>")
+
+
+def tables_html(tables: Mapping[str, pd.DataFrame], prefix: str = ""):
+    """Several tables (those whose name starts with ``prefix``) as one IPython HTML object, each titled."""
+    from IPython.display import HTML
+
+    return HTML("".join(f"<h4>{_html.escape(k)}</h4>" + v.to_html(float_format=lambda x: f"{x:.4g}", na_rep="—")
+                        for k, v in tables.items() if k.startswith(prefix)))
+
+
+def render_html(run, tables: Mapping[str, pd.DataFrame], metrics: Mapping[str, Any], path: Path) -> Path:
+    """A self-contained HTML report: summary, every table, every figure (base64)."""
+    try:  # markdown-it-py comes with nbconvert/jupyter; plain <pre> otherwise
+        from markdown_it import MarkdownIt
+
+        summary = MarkdownIt().render(summary_markdown(metrics))
+    except Exception:  # pragma: no cover
+        summary = f"<pre>{_html.escape(summary_markdown(metrics))}</pre>"
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>cskit report</title>",
+             "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;"
+             "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>",
+             "<h1>CodeScaler reproduction report</h1>", summary]
+    for name, df in tables.items():
+        parts.append(f"<h2>{_html.escape(name)}</h2>" + df.to_html(float_format=lambda x: f"{x:.4g}", na_rep="—"))
+    parts.append("<h2>Figures</h2>")
+    parts += [f"<h4>{_html.escape(n)}</h4>{tag}" for n, tag in _png_tags(run)]
+    parts.append("</body></html>")
+    return write_text(path, "\n".join(parts))
+
+
+# --- stage ----------------------------------------------------------------------------------------------------
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    d = df.reset_index()
+    d.columns = [str(c) for c in d.columns]
+    return d.astype(object).where(pd.notna(d), None).to_dict(orient="records")
+
+
+def run_report(cfg, run) -> dict:
+    """Stage 07: collect, tabulate, draw the report figures, write ``results/07_report.json`` and
+    ``html/report.html``. Missing stages are listed, never fatal."""
+    import cskit.report.plots as pr
+    from cskit.runinfo import write_stage_results
+
+    results = collect_results(run)
+    tables = report_tables(run, results)
+    pr.save_figures(tables, run)
+    present = [s for s in STAGES if results.get(s)]
+    metrics: dict[str, Any] = {
+        "stages_present": present, "stages_missing": [s for s in STAGES if s not in present],
+        "run_info": run_info(run, results), "links": stage_links(run),
+        "paper": {"rl_row": PAPER_RL_ROW, "rl_deltas": PAPER_RL_DELTAS, "bon_claim": PAPER_BON_CLAIM,
+                  "scaling": PAPER_SCALING},
+        "optional_results_present": [s for s in EXTRA_RESULTS if results.get(s)],
+        "tables": {k: _records(v) for k, v in tables.items()},
+    }
+    html_path = Path(run.root) / "html" / "report.html"
+    render_html(run, tables, metrics, html_path)
+    metrics["html"] = str(html_path)
+    write_stage_results(run, STAGE, cfg, metrics)
+    return metrics

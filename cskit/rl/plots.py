@@ -1,0 +1,94 @@
+"""Figures for stage 04 (GRPO): training curves per method and the evaluation bar chart."""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+CURVES = (("reward_mean", "reward (mean)"), ("valid_rate", "validity rate (strict extraction)"),
+          ("completion_length", "response length (tokens)"), ("val_pass_rate", "validation pass rate"))
+
+
+def _series(rows: Sequence[Mapping[str, Any]], key: str) -> tuple[list[float], list[float]]:
+    xs, ys = [], []
+    for r in rows:
+        v = r.get(key)
+        if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
+            xs.append(r["rl_step"])
+            ys.append(float(v))
+    return xs, ys
+
+
+def plot_training_curves(steps_by_method: Mapping[str, Sequence[Mapping[str, Any]]], path=None):
+    """2x2 panels (reward, validity rate, response length, validation pass rate) over GRPO steps, one line
+    per method. ``steps_by_method``: method -> rows of :func:`cskit.rl.step_logs`, or the metrics dict of
+    :func:`cskit.rl.run_rl` (its ``training`` entry is used)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from cskit.figures import save
+
+    if "training" in steps_by_method and isinstance(steps_by_method["training"], Mapping):
+        steps_by_method = {m: t["steps"] for m, t in steps_by_method["training"].items()}
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for ax, (key, title) in zip(axes.flat, CURVES):
+        for method, rows in steps_by_method.items():
+            xs, ys = _series(rows, key)
+            if xs:
+                ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, ms=3, label=method)
+        ax.set_title(title)
+        ax.set_xlabel("GRPO step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if not handles:
+        for ax in axes.flat:
+            handles, labels = ax.get_legend_handles_labels()
+            if handles:
+                break
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=max(1, len(labels)), frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return save(fig, path)
+
+
+def plot_eval_table(table: Mapping[str, Mapping[str, float | None]], metric: str = "avg@k", path=None):
+    """Grouped bars: benchmarks (+ Average) on the x axis, one bar per method (base model first)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from cskit.figures import save
+
+    methods = list(table)
+    cols: list[str] = []
+    for m in methods:
+        for c in table[m]:
+            if c not in cols:
+                cols.append(c)
+    if "Average" in cols:
+        cols = [c for c in cols if c != "Average"] + ["Average"]
+    x = np.arange(len(cols))
+    width = 0.8 / max(1, len(methods))
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(cols) * max(1, len(methods)) / 2), 4))
+    for i, m in enumerate(methods):
+        vals = [table[m].get(c) for c in cols]
+        ax.bar(x + (i - (len(methods) - 1) / 2) * width, [v if v is not None else 0.0 for v in vals], width,
+               label=m)
+    ax.set_xticks(x)
+    ax.set_xticklabels(cols, rotation=20, ha="right")
+    ax.set_ylabel(f"{metric} (%)")
+    ax.set_ylim(bottom=0, top=max(1.0, 1.1 * max([v or 0.0 for m in methods for v in table[m].values()] or [0])))
+    ax.legend(frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def save_figures(metrics: Mapping[str, Any], run) -> list:
+    """Stage 04's figures: ``04_rl_eval.png`` (evaluation) and ``04_rl_training.png`` (GRPO curves)."""
+    from cskit.figures import close
+
+    eval_path, train_path = run.figures / "04_rl_eval.png", run.figures / "04_rl_training.png"
+    close(plot_eval_table(metrics["table"], metrics["metric"], eval_path))
+    close(plot_training_curves(metrics, train_path))
+    return [eval_path, train_path]

@@ -1,0 +1,362 @@
+"""In-sandbox, candidate side: the warm zygote that forks one fresh child per test run.
+
+Shipped into the sandbox with ``codec.py``, ``driver.py`` and ``harness.py`` (executed into one
+namespace; stdlib only, never imports cskit). The supervisor (``harness.py``) forks the zygote
+*before* it reads the trusted half of the job (tests, nonce, setup code), so neither the zygote nor
+any child forked from it ever holds a test program or an expected value.
+
+The zygote (root inside the namespace, or the caller's uid without one) imports LiveCodeBench's
+prelude modules and compiles the candidate's code -- it never *runs* candidate code. For each test
+the supervisor sends it, over a ``SOCK_SEQPACKET`` control socket, a command and the child's
+descriptors (SCM_RIGHTS); the zygote forks, the child moves to a fresh private uid (a new one per
+run, so the supervisor can kill every process of the run by uid), applies the rlimits and runs:
+
+* ``stdio``  -- the program as ``__main__`` with real stdin/stdout; its completion status is a line
+  on descriptor 3 (written by the wrapper, so an ``os._exit`` before the end never reports ``ok``);
+* ``serve``  -- (call/assert) the program as module ``solution``, then answers the driver's
+  requests (describe names, call a function, read a plain-data global) over descriptor 3, values
+  encoded by the codec. Expected values never reach this process;
+* ``inproc`` -- the flagged fallback for tests that need objects of candidate-defined classes: the
+  supervisor sends setup and test program, and they run here, after the candidate's code.
+
+Not guaranteed here (and not needed): anything the child reports about itself is the candidate's
+say-so. The supervisor and driver treat every byte from this side as untrusted data.
+"""
+import builtins
+import os
+import sys
+
+# LiveCodeBench's import prelude, exactly as ``lcb_runner/evaluation/testing_util.py`` (``import_string``,
+# LiveCodeBench/LiveCodeBench) prepends it to call- and stdio-kind programs.
+LCB_IMPORT_STRING = (
+    "from string import *\nfrom re import *\nfrom datetime import *\nfrom collections import *\n"
+    "from heapq import *\nfrom bisect import *\nfrom copy import *\nfrom math import *\nfrom random import *\n"
+    "from statistics import *\nfrom itertools import *\nfrom functools import *\nfrom operator import *\n"
+    "from io import *\nfrom sys import *\nfrom json import *\nfrom builtins import *\nfrom typing import *\n"
+    "import string\nimport re\nimport datetime\nimport collections\nimport heapq\nimport bisect\nimport copy\n"
+    "import math\nimport random\nimport statistics\nimport itertools\nimport functools\nimport operator\n"
+    "import io\nimport sys\nimport json\nsys.setrecursionlimit(50000)\n")
+
+
+def error_name(e):
+    """An exception's class name, reduced to characters that are safe anywhere."""
+    n = "".join(c for c in type(e).__name__ if c.isascii() and (c.isalnum() or c in "._"))
+    return n[:80] or "Exception"
+
+
+def mro_names(e):
+    out = []
+    try:
+        for c in type(e).__mro__[:12]:
+            out.append("".join(ch for ch in c.__name__ if ch.isascii() and (ch.isalnum() or ch == "_"))[:60])
+    except BaseException:
+        pass
+    return out
+
+
+def print_traceback():
+    try:
+        import traceback
+
+        traceback.print_exc(limit=8)
+    except BaseException:
+        pass
+
+
+def become_child(fds, uid, rlimit_items):
+    """In a freshly forked run child: descriptors to 0..3, own process group, uid, rlimits."""
+    import fcntl
+    import resource
+
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 200) for fd in fds]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(4, 1 << 16)
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    for name, (soft, hard) in rlimit_items:
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def fresh_globals(name, prelude_ns):
+    g = dict(prelude_ns) if prelude_ns is not None else {}
+    g["__name__"] = name
+    g["__builtins__"] = builtins
+    return g
+
+
+def run_stdio(code, prelude_ns):
+    sys.argv[:] = ["solution.py"]
+    g = fresh_globals("__main__", prelude_ns)
+    status, etype = "ok", ""
+    try:
+        exec(code, g)
+    except SystemExit as e:  # sys.exit(0) ends a stdio program normally
+        if e.code not in (None, 0):
+            status, etype = "error", "SystemExit"
+    except BaseException as e:
+        status, etype = "error", error_name(e)
+        print_traceback()
+    if status == "ok":
+        try:  # like interpreter exit: join non-daemon threads (the threading.stack_size idiom), flush
+            if "threading" in sys.modules:
+                sys.modules["threading"]._shutdown()
+            sys.stdout.flush()
+        except BaseException as e:
+            status, etype = "error", error_name(e)
+    try:
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    line = ("%s %s\n" % (status, etype)).encode()
+    try:
+        os.write(3, line)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def resolve(g, name, lcb):
+    """The callable the driver asked for: a function of the module, or (call kind, LiveCodeBench style)
+    a method of an instance of ``class Solution``."""
+    if lcb:
+        sol = g.get("Solution")
+        if isinstance(sol, type) and hasattr(sol, name):
+            return getattr(sol(), name)
+    if name in g:
+        return g[name]
+    raise NameError("entry point %r not defined" % name)
+
+
+def describe(g, name):
+    if name not in g:
+        return "absent"
+    v = g[name]
+    if isinstance(v, type):
+        return "class"
+    if type(v).__name__ == "module":
+        n = getattr(v, "__name__", "")
+        return "module:" + n if isinstance(n, str) else "other"
+    if callable(v):
+        return "function"
+    try:
+        to_tree(v)  # noqa: F821 - codec.py is executed into the same namespace
+        return "data"
+    except BaseException:
+        return "other"
+
+
+def serve(code, prelude_ns, setup_imports=None):
+    """call/assert: load the module, then answer the driver until it hangs up."""
+    import socket
+
+    sock = socket.socket(fileno=3)
+    read, write = sock.recv, sock.sendall
+
+    def reply(msg):
+        try:
+            payload = encode(msg).encode()  # noqa: F821
+        except BaseException:
+            payload = encode({"t": "unencodable"}).encode()  # noqa: F821
+        send_frame(write, payload)  # noqa: F821
+
+    def exc_msg(e):
+        return {"t": "exc", "etype": error_name(e), "mro": mro_names(e)}
+
+    g = fresh_globals("solution", prelude_ns)
+    try:
+        exec(code, g)
+        if setup_imports is not None:  # code, setup, tests: the setup's imports are visible to the code
+            exec(setup_imports, g)
+    except BaseException as e:
+        print_traceback()
+        reply({"t": "load_error", "etype": error_name(e), "mro": mro_names(e)})
+        os._exit(0)
+    reply({"t": "loaded"})
+    while True:
+        try:
+            raw = recv_frame(read)  # noqa: F821
+        except BaseException:
+            os._exit(0)
+        if raw is None:
+            os._exit(0)
+        try:
+            msg = decode(raw)  # noqa: F821
+            op = msg["t"]
+        except BaseException:
+            os._exit(0)
+        if op == "describe":
+            tags = {}
+            for n in msg.get("names", []):
+                try:
+                    tags[n] = describe(g, n)
+                except BaseException:
+                    tags[n] = "other"
+            reply({"t": "tags", "tags": tags})
+        elif op == "get":
+            try:
+                reply({"t": "ret", "v": g[msg["name"]]})
+            except BaseException as e:
+                reply(exc_msg(e))
+        elif op == "call":
+            try:
+                fn = resolve(g, msg["name"], msg.get("lcb", False))
+                v = fn(*msg.get("args", ()), **msg.get("kwargs", {}))
+            except BaseException as e:
+                print_traceback()
+                reply(exc_msg(e))
+                continue
+            try:
+                tree = to_tree(v)  # noqa: F821
+            except BaseException:
+                reply({"t": "unencodable", "type": type_name(v)})  # noqa: F821
+                continue
+            try:
+                send_frame(write, JSON_DUMPS(["d", "t", "ret", "v", tree]).encode())  # noqa: F821
+            except BaseException:
+                os._exit(0)
+        else:
+            os._exit(0)
+
+
+def run_inproc(code):
+    """The flagged fallback: setup and test program run after the candidate, in its interpreter."""
+    import socket
+
+    sock = socket.socket(fileno=3)
+    try:
+        raw = recv_frame(sock.recv)  # noqa: F821
+        job = decode(raw)  # noqa: F821
+    except BaseException:
+        os._exit(0)
+    g = fresh_globals("solution", None)
+    status, etype = "ok", ""
+    try:
+        exec(code, g)
+        if job.get("setup"):
+            exec(compile(job["setup"], "<setup>", "exec"), g)
+        exec(compile(job["test"], "<test>", "exec"), g)
+    except BaseException as e:
+        status, etype = "error", error_name(e)
+        print_traceback()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    send_frame(sock.sendall, encode({"status": status, "etype": etype}).encode())  # noqa: F821
+    os._exit(0)
+
+
+def prelude_zygote(ctl):
+    """Warm once per sandbox (LiveCodeBench's prelude imported), then, per sample, fork the sample's
+    candidate zygote, which reads its header (code, mode, limits) from a pipe: this process never
+    holds candidate code, and no sample's zygote inherits another's."""
+    import fcntl  # noqa: F401 - imported once here, not in every child
+    import marshal
+    import resource  # noqa: F401
+    import signal
+    import socket
+    import threading  # noqa: F401
+
+    default_limit = sys.getrecursionlimit()
+    prelude_ns = {"__builtins__": builtins}
+    exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), prelude_ns)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sample zygotes are reaped by the kernel
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(ctl, 1024, 4)
+        except OSError:
+            os._exit(0)
+        if not data or len(fds) != 2:
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                ctl.close()
+                chunks = []
+                while True:
+                    b = os.read(fds[1], 1 << 20)
+                    if not b:
+                        break
+                    chunks.append(b)
+                os.close(fds[1])
+                job = marshal.loads(b"".join(chunks))
+                if job["mode"] == "assert":  # HumanEval/MBPP semantics: no prelude, the default limit
+                    sys.setrecursionlimit(default_limit)
+                zygote(socket.socket(fileno=fds[0]), job, prelude_ns if job["mode"] != "assert" else None)
+            except BaseException:
+                pass
+            os._exit(0)
+        for fd in fds:
+            os.close(fd)
+
+
+def zygote(ctl, job, prelude_ns):
+    """One sample's zygote: compile the code (never run it), then fork one child per ``run`` command."""
+    import socket
+
+    mode = job["mode"]
+    rlimit_items = job["rlimits"]
+    try:
+        code = compile(job["code"], "<solution>", "exec")
+    except BaseException as e:
+        socket.send_fds(ctl, [encode({"op": "compile_error", "etype": error_name(e)}).encode()], [])  # noqa: F821
+        os._exit(0)
+    setup_imports = compile(job["setup_imports"], "<setup>", "exec") if job.get("setup_imports") else None
+    socket.send_fds(ctl, [encode({"op": "ready"}).encode()], [])  # noqa: F821
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
+        except OSError:
+            os._exit(0)
+        if not data:
+            os._exit(0)
+        try:
+            cmd = decode(data)  # noqa: F821
+        except BaseException:
+            os._exit(1)
+        if cmd.get("op") != "run":
+            os._exit(0)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ctl.close()
+                become_child(fds, cmd.get("uid"), rlimit_items)
+            except BaseException:
+                os._exit(120)
+            kind = cmd["kind"]
+            if kind == "stdio":
+                run_stdio(code, prelude_ns)
+            elif kind == "serve":
+                serve(code, prelude_ns, setup_imports)
+            else:
+                run_inproc(code)
+            os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        socket.send_fds(ctl, [encode({"op": "pid", "pid": pid}).encode()], [])  # noqa: F821
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+            except InterruptedError:
+                continue
+        if os.WIFSIGNALED(status):
+            rc = -os.WTERMSIG(status)
+        else:
+            rc = os.WEXITSTATUS(status)
+        try:
+            socket.send_fds(ctl, [encode({"op": "exit", "pid": pid, "rc": rc}).encode()], [])  # noqa: F821
+        except OSError:
+            os._exit(0)
