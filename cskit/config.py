@@ -68,12 +68,21 @@ SCHEMA: dict[str, Param] = {
     "max_prompt_tokens": Param(int, 1024, "prompts longer than this are dropped with a warning (paper: 4096)"),
     # --- sandbox --------------------------------------------------------------------------------
     "sandbox_workers": Param(int, 0, "grading processes (0 = number of cores)"),
+    "sandbox_backend": Param(str, "local", "where sandbox jobs run: 'local' (this machine's cores) or 'ray' (Ray tasks "
+                             "on any node of a Ray cluster, the same sandbox on each)", ("local", "ray")),
+    "sandbox_ray_address": Param(str, "", "Ray cluster for sandbox_backend=ray ('' = $RAY_ADDRESS, else a local Ray)"),
+    "sandbox_ray_resource": Param(str, "", "custom Ray resource grading tasks need (e.g. 'sandbox' on CPU nodes); '' = any CPU"),
     "test_timeout": Param(_num, 2.0, "seconds per test case (paper: 2 s, LCB runner)"),
     "memory_mb": Param(int, 1024, "address-space cap per program (paper: 1 GiB)"),
     # --- rollouts (01) ---------------------------------------------------------------------------
+    "rollout_source": Param(str, "sample", "where stage 01's rollouts come from: 'rlvr' = GRPO of the policy with the "
+                            "binary execution reward, every completion of every step recorded (the paper; that policy "
+                            "is stage 04's execution baseline); 'sample' = one-shot sampling of the fixed policy; "
+                            "'file:PATH' = a JSONL log of another trainer (problem_id, completion[, step, passed])"),
     "rollout_n": Param(int, 8, "samples per problem (paper: n = 8)"),
     # --- pairs (02) --------------------------------------------------------------------------------
     "pairs_max_per_problem": Param(int, 16, "cap on pairs per problem (0 = no cap)"),
+    "pairs_max_per_step": Param(int, 0, "cap on pairs per problem and GRPO step of the positive (rlvr rollouts; 0 = no cap)"),
     "pairs_hard_negatives": Param(bool, True, "prefer negatives with the highest pass fraction"),
     "pairs_dedup": Param(bool, True, "drop pairs whose codes are identical after whitespace normalisation"),
     "pairs_reference_positives": Param(bool, True, "use reference solutions as positives when the policy has none"),
@@ -82,6 +91,15 @@ SCHEMA: dict[str, Param] = {
     "pairs_offpolicy": Param(bool, False, "add pairs from offpolicy_model's samples (ablation)"),
     "pairs_val_fraction": Param(_num, 0.2, "fraction of problems held out for validation (split by problem)"),
     # --- reward model (03) ------------------------------------------------------------------------
+    "rm_input_format": Param(str, "authors", "RM input: 'authors' = chat template over [user: question, assistant: "
+                             "code], add_special_tokens=False, nothing appended (the authors' verl RM worker; what "
+                             "LARK-Lab/CodeScaler-* and Skywork-Reward-V2 expect); 'chat_eos' = the same + EOS (the "
+                             "kit's earlier format). Recorded in the trained RM dir (cskit_rm_input.json)",
+                             ("authors", "chat_eos")),
+    "rm_pairs": Param(str, "run", "RM training pairs: 'run' = this run's stage-02 pairs; "
+                      "'hub:LARK-Lab/CodeScalerPair-51K[:split]' = the authors' 51K pairs (MIT; needs the hub or its "
+                      "cache); 'parquet:PATH' / 'jsonl:PATH' / a path with columns question_content, code_pos, "
+                      "code_neg (split by question with pairs_val_fraction and seed)"),
     "rm_max_length": Param(int, 1024, "RM max tokens; longer inputs are right-truncated and counted (paper: 4096)"),
     "rm_learning_rate": Param(_num, 1e-5, "RM learning rate (paper: not released)"),
     "rm_epochs": Param(_num, 1.0, "RM epochs"),
@@ -120,6 +138,10 @@ SCHEMA: dict[str, Param] = {
     "rl_vllm_gpu_memory_utilization": Param(_num, 0.3, "vLLM GPU memory share when rl_use_vllm (trl colocate; paper/verl: 0.8 with FSDP offload)"),
     "rl_val_problems": Param(str, "", "problem sources for in-training execution validation ('' = eval_problems; paper: LCB lcbv5 test)"),
     "rl_val_max_problems": Param(int, 16, "cap on validation problems (0 = all)"),
+    "rl_probe_share": Param(_num, 0.0, "reward-hacking probes: share of each step's RM-rewarded completions executed in "
+                            "the sandbox in the background (0 = off; cskit.rl.probes)"),
+    "rl_rm_url": Param(str, "", "base URL of `cskit serve-rm` for the codescaler/untrained_rm rewards ('' = the RM "
+                       "in every trainer process); the token from $CSKIT_RM_TOKEN"),
     "rl_vllm_mode": Param(str, "colocate", "trl's vLLM mode: 'colocate' (in the trainer's processes) or 'server' "
                           "(a separate `trl vllm-serve` on its own GPUs)", ("colocate", "server")),
     "rl_vllm_server_host": Param(str, "127.0.0.1", "host of `trl vllm-serve` when rl_vllm_mode=server"),
@@ -157,7 +179,7 @@ SCHEMA: dict[str, Param] = {
     "ablation_data_fractions": Param(str, "0.25,0.5,1.0", "fractions of pairs for the data-scale ablation"),
     "ablation_rl_steps": Param(int, 4, "GRPO steps for each RL ablation run"),
     "ablation_max_rollouts": Param(int, 48, "rollouts scored for the extraction/shaping ablations (0 = all; seeded sample)"),
-    "ablation_rm_model": Param(str, "auto", "backbone of the pair-source / data-scale RMs ('auto' = rm_model on GPU, ablation_small_rm on CPU)"),
+    "ablation_rm_model": Param(str, "auto", "backbone of the pair-source / data-scale RMs ('auto' = rm_model on GPU, ablation_small_rm on CPU; the tables name the backbone and flag a substitution)"),
     "ablation_rm_pairs": Param(int, 64, "training pairs per pair-source / data-scale RM (the 100% pool; 0 = all)"),
     "ablation_rm_epochs": Param(_num, 1.0, "epochs of each small RM"),
     "ablation_rm_max_length": Param(int, 512, "token cap of the small RMs (capped by rm_max_length)"),
@@ -178,6 +200,12 @@ def _type_name(t) -> str:
     return t.__name__
 
 
+def check_rollout_source(value: str, where: str) -> str:
+    if value in ("rlvr", "sample") or (value.startswith("file:") and len(value) > 5):
+        return value
+    raise ConfigError(f"{where}: key 'rollout_source' must be 'rlvr', 'sample' or 'file:PATH', got {value!r}")
+
+
 def _check_value(key: str, value: Any, where: str) -> Any:
     p = SCHEMA[key]
     types = p.type if isinstance(p.type, tuple) else (p.type,)
@@ -188,6 +216,8 @@ def _check_value(key: str, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: key '{key}' expects {_type_name(p.type)}, got {type(value).__name__} ({value!r})")
     if p.choices and value not in p.choices:
         raise ConfigError(f"{where}: key '{key}' must be one of {list(p.choices)}, got {value!r}")
+    if key == "rollout_source":
+        check_rollout_source(value, where)
     return value
 
 

@@ -6,16 +6,15 @@ authors' ``extract_code_from_model``::
     blocks = re.findall(r"```(?:\w+)?\n(.*?)```", response, re.DOTALL)
     exactly one block, else ""; the stripped block must ``ast.parse``, else ""
 
-``extract_lenient`` is the evaluation rule (the authors' ``eval.py``: the **last** fenced block,
-stripped, no single-block rule and no AST check). It uses a slightly wider opening fence,
-``LENIENT_FENCE_RE`` = ```` ```[^\n`]*\n ```` (any info string without backticks, e.g. ``c++``,
-``python `` with a trailing space, ``objective-c``), on newline-normalised text; wherever the paper's
-regex opens a block this one opens the same block, so for ordinary responses the two agree.
+``extract_lenient`` is the evaluation rule, the authors' ``extract_code_from_model_test`` (``eval.py``): the
+**same regex** as strict extraction, the **last** block, stripped; no single-block rule and no AST check.
+(An earlier cskit version used a wider opening fence; a response with an inline ```` ```x``` ```` before
+the real block then gave "" where the authors' rule gives the code. The authors' rule is kept exactly.)
 
 Edge cases (each has a test in ``tests/test_extract.py``):
 
 * **Unterminated fence** (e.g. a truncated response): the regex needs a closing fence, so an open block
-  is not a block. Strict: "" if it was the only one. Lenient: the last *complete* block, else "".
+  is not a block. Strict: "" if it was the only one. Lenient: the last block the regex finds, else "".
 * **``<think>`` text**: not special. Blocks inside the reasoning count towards the strict total (a
   response with a draft block in ``<think>`` and a final block is rejected, as in the paper); lenient
   returns the last block wherever it is.
@@ -24,16 +23,13 @@ Edge cases (each has a test in ``tests/test_extract.py``):
   followed by a space, or code on the fence line do **not** open a strict block at that fence. The regex then
   resynchronises on a later fence, so a ```` ```c++ ```` block followed by a python block can yield the
   *prose between them* as a "block" (a closing fence followed by a newline looks like an untagged
-  opening fence) and lose the python block. Strict keeps the paper's behaviour (the AST check rejects
-  most such captures, giving ε); lenient's wider fence opens at ```` ```c++ ```` and returns the python
-  block.
+  opening fence) and lose the python block. Both rules keep the authors' behaviour (the AST check makes
+  strict reject most such captures, giving ε; lenient returns whatever the regex's last match is).
 * **CRLF line endings**: the regex wants ``\n`` immediately after the tag, so ```` ```python\r\n ````
-  opens no block and a fully CRLF response has **no** blocks. Strict keeps that (paper-identical:
-  ε) unless ``normalize_newlines=True``. Lenient normalises ``\r\n``/``\r`` to ``\n`` first (an eval
-  rule should not fail a correct program over line endings); policies decoded by our tokenizers emit
-  ``\n``, so this matters only for imported responses. With an LF fence line and CRLF inside the
-  block, both rules find the block; the trailing ``\r`` goes with ``strip()`` and ``ast.parse``
-  accepts interior ``\r\n``.
+  opens no block and a fully CRLF response has **no** blocks, for both rules (the authors' behaviour)
+  unless ``extract_strict(..., normalize_newlines=True)``. Policies decoded by our tokenizers emit ``\n``.
+  With an LF fence line and CRLF inside the block, both rules find the block; the trailing ``\r`` goes
+  with ``strip()`` and ``ast.parse`` accepts interior ``\r\n``.
 * **Multiple blocks**: strict -> ""; lenient -> the last one.
 * **Empty or whitespace/indentation-only block**: the stripped block is "" (``ast.parse("")``
   succeeds), so both rules return "", which is ε for strict.
@@ -47,9 +43,8 @@ import re
 import warnings
 
 FENCE_RE = re.compile(r"```(?:\w+)?\n(.*?)```", re.DOTALL)
-LENIENT_FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 
-__all__ = ["FENCE_RE", "LENIENT_FENCE_RE", "find_blocks", "extract_strict", "extract_lenient", "is_valid_python"]
+__all__ = ["FENCE_RE", "find_blocks", "extract_strict", "extract_lenient", "is_valid_python"]
 
 
 def find_blocks(response: str) -> list[str]:
@@ -85,6 +80,7 @@ def extract_strict(response: str, check_ast: bool = True, normalize_newlines: bo
 
 
 def extract_lenient(response: str) -> str:
-    """The eval extractor: the last fenced block (newlines normalised), stripped; ``""`` if none."""
-    blocks = LENIENT_FENCE_RE.findall(_normalize(response or ""))
+    """The eval extractor (the authors' ``extract_code_from_model_test``): the last block the paper's regex
+    finds, stripped; ``""`` if none."""
+    blocks = FENCE_RE.findall(response or "")
     return blocks[-1].strip() if blocks else ""

@@ -86,11 +86,14 @@ def _failure_message(stage: Stage, out_nb: Path, err: Exception) -> str:
             f"executed copy: {out_nb}")
 
 
-def render_html(nb_path: Path, html_path: Path) -> Path:
+def render_html(nb_path: Path, html_path: Path, *, exclude_input: bool = False) -> Path:
+    """The executed notebook as HTML; ``exclude_input=True`` drops code cells (what a reader of results wants)."""
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(nb_path, as_version=4))
+    exporter = HTMLExporter(exclude_input=exclude_input, exclude_input_prompt=exclude_input,
+                            exclude_output_prompt=exclude_input)
+    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
     return write_text(html_path, body)
 
 
@@ -158,6 +161,8 @@ def run_pipeline(profile: str = "demo", run: str | None = None, stages: str | Se
         os.replace(tmp_nb, out_nb)
         if html:
             render_html(out_nb, html_dir / f"{stage.name}.html")
+            # the shareable version: the same figures and tables, no code cells
+            render_html(out_nb, html_dir / f"{stage.name}.results.html", exclude_input=True)
             entry["html"] = str(html_dir / f"{stage.name}.html")
         entry.update(status="completed", finished=now_iso(), duration_s=round(time.time() - t0, 1))
         write_json(manifest_path, manifest)

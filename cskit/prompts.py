@@ -21,11 +21,16 @@ as the question (``question_content``):
   signature + docstring (``starter_code``, else the statement when it already contains a ``def``), and
   answer with the whole function in one ```` ```python ```` block.
 
+* a problem whose ``metadata["prompt"]`` is ``"raw"``: the problem text itself, verbatim. The authors' RL
+  data uses the LCB template only for DeepCoder's ``lcbv5`` rows and the raw problem text for ``taco`` and
+  ``primeintellect`` (docs/recipe.md, "RL (GRPO)"); the DeepCoder loader marks those rows. This changes the
+  policy prompt and the RM's question alike.
+
 ``rm_messages(question, code)`` is ``[user: question, assistant: code]`` (the code bare, no fences).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from cskit.problems import Problem
 
@@ -57,7 +62,7 @@ COMPLETION_FORMAT = (
 )
 
 __all__ = ["question_text", "policy_messages", "render_policy_prompt", "rm_messages", "lcb_prompt",
-           "completion_prompt"]
+           "completion_prompt", "completion_text", "prompt_question"]
 
 
 def lcb_prompt(statement: str, starter_code: str = "", entry_point: str = "", kind: str = "stdio") -> str:
@@ -95,6 +100,8 @@ def question_text(problem: Problem) -> str:
 
     A problem whose tests were hidden (``Problem.without_tests``) keeps the prompt of its original kind,
     so hiding tests changes what the reward can check, never what the policy is asked."""
+    if problem.metadata.get("prompt") == "raw":
+        return problem.statement
     kind = problem.kind
     if kind == "none":
         kind = problem.metadata.get("original_kind", "none")
@@ -117,3 +124,40 @@ def render_policy_prompt(tokenizer: Any, problem: Problem) -> str:
 def rm_messages(question: str, code: str) -> list[dict[str, str]]:
     """``[user: question, assistant: code]`` -- the RM input before its chat template (recipe: "Reward model")."""
     return [{"role": "user", "content": question}, {"role": "assistant", "content": code}]
+
+
+# --- trl's completion / prompt formats -> text --------------------------------------------------------------
+
+
+def completion_text(completion: Any) -> str:
+    """The response text of one trl completion: a string, or a list of chat messages (assistant turns joined)."""
+    if completion is None:
+        return ""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Mapping):
+        return _content_text(completion.get("content", ""))
+    if isinstance(completion, Sequence):
+        parts = [m for m in completion if isinstance(m, Mapping)]
+        assistant = [m for m in parts if m.get("role", "assistant") == "assistant"] or parts
+        return "".join(_content_text(m.get("content", "")) for m in assistant)
+    return str(completion)
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):  # multimodal-style content parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
+    return "" if content is None else str(content)
+
+
+def prompt_question(prompt: Any) -> str:
+    """Fallback question text when the dataset has no ``question`` column: the last user turn (or the text)."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        users = [m for m in prompt if isinstance(m, Mapping) and m.get("role") == "user"]
+        if users:
+            return _content_text(users[-1].get("content", ""))
+    return completion_text(prompt)

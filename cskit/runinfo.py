@@ -105,3 +105,10 @@ def is_main_process() -> bool:
         return PartialState().is_main_process
     except Exception:  # pragma: no cover - accelerate missing or not initialisable
         return True
+
+
+def report_to(cfg) -> list[str] | str:
+    """The profile's ``report_to`` as trl/transformers take it: "none" or a list of logger names
+    (tensorboard, trackio, wandb -- with WANDB_MODE=offline where there is no network)."""
+    names = [x.strip() for x in str(cfg.report_to).split(",") if x.strip() and x.strip() != "none"]
+    return names or "none"

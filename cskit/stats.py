@@ -2,7 +2,10 @@
 
 * :func:`wilson_ci` -- Wilson score interval for k successes out of n (proportions);
 * :func:`bootstrap_ci` -- percentile bootstrap interval of a mean, resampling items (problems) with replacement;
-* :func:`auroc` -- area under the ROC curve (P(random positive outscores random negative), ties 1/2).
+* :func:`auroc` -- area under the ROC curve (P(random positive outscores random negative), ties 1/2);
+* :func:`rate`, :func:`mean_ci` -- a number as results JSON carries it: value, n and its 95% interval;
+* :func:`paired_difference` -- a paired comparison on the same items (paired BCa bootstrap), and
+  :func:`describe_difference`, the wording: an interval covering 0 is "no detectable difference (n = ...)".
 
 Pure numpy/pandas; no stage imports this module's private names.
 """
@@ -13,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["auroc", "bootstrap_ci", "wilson_ci"]
+__all__ = ["auroc", "bootstrap_ci", "describe_difference", "mean_ci", "paired_difference", "rate", "wilson_ci"]
 
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float:
@@ -47,3 +50,63 @@ def wilson_ci(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
     return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def rate(k: int, n: int) -> dict:
+    """A proportion with its n and 95% Wilson interval: ``{"value", "n", "k", "ci": [lo, hi]}``."""
+    lo, hi = wilson_ci(int(k), int(n))
+    return {"value": float(k / n) if n else float("nan"), "k": int(k), "n": int(n), "ci": [lo, hi]}
+
+
+def mean_ci(values: Sequence[float], n_boot: int = 2000, seed: int = 0) -> dict:
+    """A mean over items (problems) with its n and a 95% percentile bootstrap interval over the items."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = bootstrap_ci(v, n_boot=n_boot, seed=seed)
+    return {"value": float(v.mean()) if v.size else float("nan"), "n": int(v.size), "ci": [lo, hi]}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], *, n_resamples: int = 4000, seed: int = 0,
+                      confidence: float = 0.95) -> dict:
+    """Mean of ``a - b`` over the same items, with a paired BCa bootstrap interval (``scipy.stats.bootstrap``,
+    percentile when BCa is undefined, e.g. all differences equal). ``{"diff", "n", "ci", "verdict"}``:
+    ``verdict`` is "no detectable difference" when the interval covers 0, else "a > b" or "a < b"."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"paired_difference: {x.shape} vs {y.shape} items; a paired comparison needs the same items")
+    n = int(x.size)
+    if n == 0:
+        return {"diff": float("nan"), "n": 0, "ci": [float("nan"), float("nan")], "verdict": "no data"}
+    d = x - y
+    diff = float(d.mean())
+    if n < 2 or np.all(d == d[0]):
+        lo = hi = diff
+    else:
+        from scipy import stats as st
+
+        rng = np.random.default_rng(seed)
+        try:
+            res = st.bootstrap((x, y), lambda u, v, axis=-1: np.mean(u - v, axis=axis), paired=True,
+                               vectorized=True, n_resamples=n_resamples, confidence_level=confidence,
+                               method="BCa", random_state=rng)
+            lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise ValueError("BCa interval undefined")
+        except Exception:  # degenerate resamples: percentile bootstrap of the mean difference
+            idx = rng.integers(0, n, size=(n_resamples, n))
+            means = d[idx].mean(axis=1)
+            lo, hi = (float(np.quantile(means, (1 - confidence) / 2)),
+                      float(np.quantile(means, 1 - (1 - confidence) / 2)))
+    verdict = "no detectable difference" if lo <= 0 <= hi else ("a > b" if diff > 0 else "a < b")
+    return {"diff": diff, "n": n, "ci": [lo, hi], "verdict": verdict}
+
+
+def describe_difference(d: dict, a: str, b: str, unit: str = "") -> str:
+    """The wording every table uses: a difference whose interval covers 0 is never called a win or a loss."""
+    if d.get("n", 0) == 0:
+        return "no data"
+    lo, hi = d["ci"]
+    span = f"{d['diff']:+.3g}{unit} (95% CI {lo:+.3g} to {hi:+.3g}, n = {d['n']})"
+    if d["verdict"] == "no detectable difference":
+        return f"no detectable difference between {a} and {b}: {span}"
+    better = a if d["diff"] > 0 else b
+    return f"{better} higher: {a} - {b} = {span}"

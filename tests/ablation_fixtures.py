@@ -43,7 +43,7 @@ def build_run(root: Path, cfg, rm: bool = True, offpolicy: bool = True):
     """Stage 01 (hand-made rollouts) + stage 02 (``run_pairs``) + a tiny RM in ``models/rm``."""
     from cskit.config import open_run
     from cskit.pairs import run_pairs
-    from cskit.problem_sources import load_problems
+    from cskit.problems import load_problems
 
     run = open_run(root, cfg.profile)
     problems = load_problems(cfg.train_problems, limit=int(cfg.max_train_problems), seed=int(cfg.seed))

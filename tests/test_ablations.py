@@ -75,7 +75,8 @@ def test_extraction_summary_gate_removes_hacking():
     assert cats["unparseable"]["reward_strict_gated"] == 0.0
     assert cats["unparseable"]["reward_lenient"] == pytest.approx(float(sc.softplus(4.0)[0]))
     t = sc.extraction_table(s)
-    assert t.shape == (4, 8) and t.index[0] == "strict + gate (paper)"
+    assert t.shape == (4, 9) and t.index[0] == "strict + gate (paper)"
+    assert t.loc["strict + gate (paper)", "note"].startswith("by construction")
 
 
 def test_shaping_summary_validity_preserved_only_when_gated_positive():

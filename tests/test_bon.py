@@ -222,7 +222,8 @@ def test_pass_matrix_and_vote_signatures_run_in_sandbox():
 
 @pytest.mark.slow
 def test_run_best_of_n_tiny_end_to_end(tmp_path):
-    from cskit.bon import run_best_of_n, scorer_class
+    from cskit.bon import run_best_of_n
+    from cskit.bon.stage import scorer_class
     from cskit.config import load_config, open_run
     from cskit.models import build_tiny_model, resolve_model
 

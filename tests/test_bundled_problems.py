@@ -41,7 +41,7 @@ def test_fields(problems):
     for p in problems:
         assert p.source == "bundled" and p.time_limit == 2.0 and p.id.startswith("bundled/")
         assert 20 <= len(p.statement) <= 400, p.id
-        assert 3 <= len(p.tests) <= 6, p.id
+        assert 3 <= len(p.tests) <= 12, p.id
         assert len(p.solutions) >= 1 and len(p.wrong_solutions) >= 2, p.id
         assert not set(p.solutions) & set(p.wrong_solutions), p.id
         for code in p.solutions + p.wrong_solutions:
@@ -57,6 +57,37 @@ def test_fields(problems):
             assert all(t.input.startswith("assert ") and t.output == "" for t in p.tests), p.id
         if p.kind == "stdio":
             assert not p.starter_code and all(t.output.endswith("\n") for t in p.tests)
+
+
+def test_splits_by_task_no_twins(problems):
+    """All formats of one task share a split (stdio/count_vowels was val while call/count_vowels was train)."""
+    by_task = {}
+    for p in problems:
+        by_task.setdefault(p.metadata["task"], set()).add(p.split)
+    assert all(len(s) == 1 for s in by_task.values()), {t: s for t, s in by_task.items() if len(s) > 1}
+    split = {p.id: p.split for p in problems}
+    for name in ("count_vowels", "max_of_list", "factorial", "reverse_string", "count_words"):
+        assert split[f"bundled/stdio/{name}"] == split[f"bundled/call/{name}"]
+    assert split["bundled/stdio/fizzbuzz_one"] == split["bundled/assert/fizzbuzz_list"]
+    multi = [t for t in by_task if sum(p.metadata["task"] == t for p in problems) > 1]
+    assert len(multi) >= 8
+
+
+def test_no_task_in_train_and_heldout_across_bundled_and_procedural(problems):
+    """No train problem shares a task with a val/test problem, across formats and across the bundled and
+    procedural sets (a procedural family resembling a bundled task -- ``twin_of`` -- shares its split)."""
+    from cskit.problems.procedural import FAMILIES, SPLITS, generate_problems
+
+    allp = list(problems) + [p for s in SPLITS for p in generate_problems(s, seed=5)]
+    task_splits = {}
+    for p in allp:
+        task_splits.setdefault(p.metadata["task"], set()).add(p.split)
+    for name, fam in FAMILIES.items():
+        for t in fam.twin_of:
+            task_splits.setdefault(t, set()).add(fam.split)
+            assert t in {p.metadata["task"] for p in problems}, (name, t)
+    clash = {t: s for t, s in task_splits.items() if len(s) > 1}
+    assert not clash, clash
 
 
 def _grade_all(problems):

@@ -19,7 +19,7 @@ def _documented(constant: str) -> list[str]:
                                       "cskit.pairs.PAIR_SOURCES", "cskit.rm.score.PAIR_COLUMNS",
                                       "cskit.rl.grpo.STEP_COLUMNS", "cskit.bon.CANDIDATE_COLUMNS",
                                       "cskit.bon.TEST_COLUMNS", "cskit.bon.SELECTORS",
-                                      "cskit.ablations.ABLATIONS"])
+                                      "cskit.ablations.ABLATIONS", "cskit.rollouts.trajectory.TRAJECTORY_COLUMNS"])
 def test_documented_columns_match_the_code(constant):
     import importlib
 

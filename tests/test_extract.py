@@ -80,10 +80,10 @@ def test_crlf_behaviour():
     assert find_blocks(CASES["crlf"]) == []
     assert extract_strict(CASES["crlf"]) == ""
     assert extract_strict(CASES["crlf"], normalize_newlines=True) == "print(1)"
-    assert extract_lenient(CASES["crlf"]) == "print(1)"
+    assert extract_lenient(CASES["crlf"]) == ""     # the authors' rule: same regex, so no block either
     # LF fence, CRLF inside: found by both; strip() removes the trailing \r, ast accepts \r\n inside
     assert extract_strict(CASES["crlf_inside_only"]) == "x = 1\r\nprint(x)"
-    assert extract_lenient(CASES["crlf_inside_only"]) == "x = 1\nprint(x)"
+    assert extract_lenient(CASES["crlf_inside_only"]) == "x = 1\r\nprint(x)"
 
 
 def test_lenient_values():
@@ -94,9 +94,10 @@ def test_lenient_values():
     assert extract_lenient(CASES["unterminated_after_complete"]) == "x = 1"
     assert extract_lenient(CASES["empty_block"]) == ""
     assert extract_lenient(CASES["indent_only"]) == ""
-    assert extract_lenient(CASES["cpp_then_python"]) == "print(1)"  # wider fence opens at ```c++
-    assert extract_lenient(CASES["cpp_only"]) == "int x;"
-    assert extract_lenient(CASES["tag_trailing_space"]) == "print(1)"
+    # the authors' rule: lenient is the last match of the strict regex, whatever it captured
+    for name in ("cpp_then_python", "cpp_only", "tag_trailing_space"):
+        blocks = find_blocks(CASES[name])
+        assert extract_lenient(CASES[name]) == (blocks[-1].strip() if blocks else "")
     assert extract_lenient(CASES["no_fence"]) == ""
     assert extract_lenient(None) == "" and extract_strict(None) == ""
 
@@ -112,3 +113,10 @@ def test_lenient_agrees_with_paper_regex_on_ordinary_responses(name):
 def test_strict_rejects_null_bytes_and_deep_nesting():
     assert extract_strict("```python\nx = '\x00'\n```") in ("", "x = '\x00'")  # never raises
     assert extract_strict("```python\n" + "(" * 1000 + ")" * 1000 + "\n```") in ("", "(" * 1000 + ")" * 1000)
+
+
+def test_lenient_is_the_authors_extract_code_from_model_test():
+    """eval.py: re.findall(r"```(?:\\w+)?\\n(.*?)```", text, re.DOTALL)[-1].strip(): an inline ```x``` before
+    the real block does not hide the code."""
+    text = "Use ```x``` as a name.\n```python\nx = 1\nprint(x)\n```\n"
+    assert extract_lenient(text) == re.findall(PAPER_RE, text, re.DOTALL)[-1].strip() == "x = 1\nprint(x)"

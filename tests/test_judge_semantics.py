@@ -3,6 +3,7 @@ tests) with the in-process fallback for candidate-defined classes, HumanEval's t
 HumanEval reference check (all 164 canonical solutions pass, a wrong variant of each fails; ~5 s)."""
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -58,59 +59,76 @@ def test_assert_kind_has_no_prelude():
 
 
 # ------------------------------------------------------------------ MBPP: code, test_setup_code, tests
-TREE_SETUP = D("""
-    root = Node(1)
-    root.left = Node(2)
-    root.right = Node(3)
-    root.left.left = Node(4)
-    root.left.right = Node(5)
-    root.left.left.left = Node(8)
-    root1 = Node(1)
-    root1.left = Node(2)
-    root1.right = Node(3)
-    root1.left.left = Node(4)
-    root1.left.right = Node(5)
-    root1.right.left = Node(6)
-    root1.left.left.left = Node(7)
-    root2 = Node(1)
-    root2.left = Node(2)
-    root2.left.left = Node(3)
-    root2.left.left.left = Node(7)
+# MBPP (google-research/mbpp, mbpp.jsonl; CC BY 4.0) tasks 367 and 927 build the solution's Node objects
+# in test_setup_code, 601 builds Pair objects in its asserts (all three need the flagged fallback); 533
+# passes the built-in classes int/str/float (these cross the boundary as plain data)
+MBPP_ROWS = json.loads(r"""
+[
+ {
+  "task_id": 367,
+  "text": "Write a function to check if a binary tree is balanced or not.",
+  "code": "class Node: \r\n\tdef __init__(self, data): \r\n\t\tself.data = data \r\n\t\tself.left = None\r\n\t\tself.right = None\r\ndef get_height(root): \r\n\tif root is None: \r\n\t\treturn 0\r\n\treturn max(get_height(root.left), get_height(root.right)) + 1\r\ndef is_tree_balanced(root): \r\n\tif root is None: \r\n\t\treturn True\r\n\tlh = get_height(root.left) \r\n\trh = get_height(root.right) \r\n\tif (abs(lh - rh) <= 1) and is_tree_balanced( \r\n\troot.left) is True and is_tree_balanced( root.right) is True: \r\n\t\treturn True\r\n\treturn False",
+  "test_setup_code": "root = Node(1) \r\nroot.left = Node(2) \r\nroot.right = Node(3) \r\nroot.left.left = Node(4) \r\nroot.left.right = Node(5) \r\nroot.left.left.left = Node(8) \r\nroot1 = Node(1) \r\nroot1.left = Node(2) \r\nroot1.right = Node(3) \r\nroot1.left.left = Node(4) \r\nroot1.left.right = Node(5) \r\nroot1.right.left = Node(6) \r\nroot1.left.left.left = Node(7)\r\nroot2 = Node(1) \r\nroot2.left = Node(2) \r\nroot2.right = Node(3) \r\nroot2.left.left = Node(4) \r\nroot2.left.right = Node(5)\r\nroot2.left.left.left = Node(7)",
+  "test_list": [
+   "assert is_tree_balanced(root) == False",
+   "assert is_tree_balanced(root1) == True",
+   "assert is_tree_balanced(root2) == False "
+  ]
+ },
+ {
+  "task_id": 927,
+  "text": "Write a function to calculate the height of the given binary tree.",
+  "code": "class Node: \r\n\tdef __init__(self, data): \r\n\t\tself.data = data \r\n\t\tself.left = None\r\n\t\tself.right = None\r\ndef max_height(node): \r\n\tif node is None: \r\n\t\treturn 0 ; \r\n\telse : \r\n\t\tleft_height = max_height(node.left) \r\n\t\tright_height = max_height(node.right) \r\n\t\tif (left_height > right_height): \r\n\t\t\treturn left_height+1\r\n\t\telse: \r\n\t\t\treturn right_height+1",
+  "test_setup_code": "root = Node(1) \r\nroot.left = Node(2) \r\nroot.right = Node(3) \r\nroot.left.left = Node(4) \r\nroot.left.right = Node(5) \r\nroot1 = Node(1);  \r\nroot1.left = Node(2);  \r\nroot1.right = Node(3);  \r\nroot1.left.left = Node(4);  \r\nroot1.right.left = Node(5);  \r\nroot1.right.right = Node(6);  \r\nroot1.right.right.right= Node(7);  \r\nroot1.right.right.right.right = Node(8)\r\nroot2 = Node(1) \r\nroot2.left = Node(2) \r\nroot2.right = Node(3) \r\nroot2.left.left = Node(4) \r\nroot2.left.right = Node(5)\r\nroot2.left.left.left = Node(6)\r\nroot2.left.left.right = Node(7)",
+  "test_list": [
+   "assert (max_height(root)) == 3",
+   "assert (max_height(root1)) == 5 ",
+   "assert (max_height(root2)) == 4"
+  ]
+ },
+ {
+  "task_id": 601,
+  "text": "Write a function to find the longest chain which can be formed from the given set of pairs.",
+  "code": "class Pair(object): \r\n\tdef __init__(self, a, b): \r\n\t\tself.a = a \r\n\t\tself.b = b \r\ndef max_chain_length(arr, n): \r\n\tmax = 0\r\n\tmcl = [1 for i in range(n)] \r\n\tfor i in range(1, n): \r\n\t\tfor j in range(0, i): \r\n\t\t\tif (arr[i].a > arr[j].b and\r\n\t\t\t\tmcl[i] < mcl[j] + 1): \r\n\t\t\t\tmcl[i] = mcl[j] + 1\r\n\tfor i in range(n): \r\n\t\tif (max < mcl[i]): \r\n\t\t\tmax = mcl[i] \r\n\treturn max",
+  "test_setup_code": "",
+  "test_list": [
+   "assert max_chain_length([Pair(5, 24), Pair(15, 25),Pair(27, 40), Pair(50, 60)], 4) == 3",
+   "assert max_chain_length([Pair(1, 2), Pair(3, 4),Pair(5, 6), Pair(7, 8)], 4) == 4",
+   "assert max_chain_length([Pair(19, 10), Pair(11, 12),Pair(13, 14), Pair(15, 16), Pair(31, 54)], 5) == 5"
+  ]
+ },
+ {
+  "task_id": 533,
+  "text": "Write a function to remove particular data type elements from the given tuple.",
+  "code": "def remove_datatype(test_tuple, data_type):\r\n  res = []\r\n  for ele in test_tuple:\r\n    if not isinstance(ele, data_type):\r\n      res.append(ele)\r\n  return (res) ",
+  "test_setup_code": "",
+  "test_list": [
+   "assert remove_datatype((4, 5, 4, 7.7, 1.2), int) == [7.7, 1.2]",
+   "assert remove_datatype((7, 8, 9, \"SR\"), str) == [7, 8, 9]",
+   "assert remove_datatype((7, 1.1, 2, 2.2), float) == [7, 2]"
+  ]
+ }
+]
 """)
-NODE = "class Node:\n    def __init__(self, data):\n        self.data = data\n        self.left = None\n        self.right = None\n"
-# modelled on MBPP tasks 367 (is_tree_balanced) and 927 (max_height): the setup builds the solution's Node objects
-MBPP_367 = Problem("mbpp/367", "balanced", "assert",
-                   [TestCase(f"assert is_tree_balanced({t}) == {v}\n") for t, v in
-                    (("root", False), ("root1", True), ("root2", False))],
-                   entry_point="is_tree_balanced", setup_code=TREE_SETUP)
-MBPP_367_REF = NODE + D("""
-    def get_height(root):
-        if root is None:
-            return 0
-        return max(get_height(root.left), get_height(root.right)) + 1
-    def is_tree_balanced(root):
-        if root is None:
-            return True
-        lh, rh = get_height(root.left), get_height(root.right)
-        return abs(lh - rh) <= 1 and is_tree_balanced(root.left) and is_tree_balanced(root.right)
-""")
-MBPP_927 = Problem("mbpp/927", "height", "assert",
-                   [TestCase(f"assert (max_height({t})) == {v}\n") for t, v in (("root", 4), ("root1", 4), ("root2", 4))],
-                   entry_point="max_height", setup_code=TREE_SETUP)
-MBPP_927_REF = NODE + D("""
-    def max_height(node):
-        if node is None:
-            return 0
-        return max(max_height(node.left), max_height(node.right)) + 1
-""")
+
+
+def mbpp(task_id):
+    from cskit.problems.formats import Where, mbpp_problem
+
+    row = next(r for r in MBPP_ROWS if r["task_id"] == task_id)
+    return mbpp_problem(row, Where("mbpp.jsonl", task_id))
 
 
 def test_mbpp_setup_runs_after_the_code_with_the_flagged_fallback():
-    for prob, ref in ((MBPP_367, MBPP_367_REF), (MBPP_927, MBPP_927_REF)):
+    for tid in (367, 927, 601):
+        prob = mbpp(tid)
+        ref = prob.solutions[0]
         r = grade(prob, ref, FAST)
-        assert r.passed, [(t.verdict, t.error_type, t.detail) for t in r.tests]
+        assert r.passed, (tid, [(t.verdict, t.error_type, t.detail) for t in r.tests])
         assert r.isolation_level == "in_process" and {t.isolation_level for t in r.tests} == {"in_process"}
-        assert not grade(prob, ref.replace("+ 1", "+ 2"), FAST).passed
+        assert not grade(prob, ref.replace("+1", "+2").replace("+ 1", "+ 2"), FAST).passed, tid
+    r = grade(mbpp(533), mbpp(533).solutions[0], FAST)
+    assert r.passed and r.isolation_level == "process"
 
 
 def test_setup_values_computed_with_the_candidate_stay_isolated():

@@ -123,3 +123,20 @@ def test_evaluation_sampling_and_time_limits_follow_the_authors(cfg):
     assert sampling_from_cfg(cfg.replace(eval_top_k=-1)).top_k == 20
     assert cfg.eval_fixed_test_timeout is True and cfg.test_timeout == 2.0
     assert cfg.pairs_unaligned_fraction == 0.0                   # speculative augmentation is an opt-in
+
+
+def test_vllm_server_mode_and_report_to_reach_trl(cfg):
+    from cskit.rl.grpo import grpo_fields
+    from cskit.runinfo import report_to
+
+    c = cfg.replace(rl_vllm_mode="server", rl_vllm_server_host="10.0.0.5", rl_vllm_server_port=8001,
+                    report_to="tensorboard,wandb")
+    fields, _ = grpo_fields(c, "/tmp/x", "cuda", world_size=8)
+    assert (fields["vllm_mode"], fields["vllm_server_host"], fields["vllm_server_port"]) == ("server", "10.0.0.5", 8001)
+    assert fields["report_to"] == ["tensorboard", "wandb"] and report_to(cfg) == "none"
+
+
+def test_the_paper_profile_trains_on_the_rlvr_trajectory_without_augmentation(cfg):
+    assert cfg.rollout_source == "rlvr"
+    assert not cfg.pairs_reference_positives and not cfg.pairs_curated and not cfg.pairs_offpolicy
+    assert cfg.pairs_unaligned_fraction == 0.0 and cfg.pairs_val_fraction == 0.0

@@ -99,3 +99,18 @@ def test_hidden_tests_keep_the_original_prompt():
 
     p = load_source("humaneval")[0]
     assert question_text(p.without_tests()) == question_text(p)
+
+
+def test_deepcoder_prompts_follow_the_authors_rule():
+    """LCB template for lcbv5 rows only; taco and primeintellect rows are asked in their raw problem text
+    (policy prompt and RM question alike)."""
+    from pathlib import Path
+
+    from cskit.problems import load_source
+
+    fx = Path(__file__).parent / "fixtures" / "problems"
+    lcb = load_source(f"deepcoder:lcbv5:{fx / 'deepcoder_lcbv5.jsonl'}")[0]
+    assert question_text(lcb).startswith("You are an expert Python programmer")
+    for subset in ("taco", "primeintellect"):
+        p = load_source(f"deepcoder:{subset}:{fx / f'deepcoder_{subset}.jsonl'}")[0]
+        assert question_text(p) == p.statement and "### Format:" not in question_text(p)

@@ -232,31 +232,7 @@ def test_problem_time_limit_is_used():
     assert grade(slow, code, SandboxLimits(timeout_s=3, allow_unisolated=True, use_problem_time_limit=False)).passed
 
 
-# ------------------------------------------------------------------ CLI
-def test_grade_cli(tmp_path, capsys):
-    from cskit.grade_cli import main
-    from cskit.problems import save_problems_jsonl
-
-    probs = tmp_path / "p.jsonl"
-    save_problems_jsonl(probs, [ADD, CALL])
-    samples = tmp_path / "s.jsonl"
-    rows = [{"problem_id": "add", "code": ADD_OK},
-            {"problem_id": "add", "response": "Here:\n```python\nprint(0)\n```\nand\n```python\n" + ADD_OK + "```\n"},
-            {"problem_id": "twosum", "response": "no code"}]
-    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = tmp_path / "r.jsonl"
-    assert main(["--problems", str(probs), "--samples", str(samples), "--out", str(out), "--workers", "2",
-                 "--timeout", "2", "--no-progress", *(["--isolation", "none"] if ISO == "none" else [])]) == 0
-    res = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["verdict"] for r in res] == ["passed", "passed", "no_code"]
-    assert res[0]["problem_id"] == "add" and res[1]["sample_idx"] == 1 and "pass_fraction" in res[0]
-    assert "passed 2/3" in capsys.readouterr().out
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"problem_id": "nope", "code": "x"}) + "\n")
-    with pytest.raises(ValueError, match="problem_id"):
-        main(["--problems", str(probs), "--samples", str(bad), "--out", str(out)])
-
-
+# ------------------------------------------------------------------ CLI (more in test_grade_cli.py)
 def test_sandbox_import_is_light():
     import subprocess
     import sys
@@ -264,3 +240,17 @@ def test_sandbox_import_is_light():
     code = "import sys, cskit.sandbox, cskit.grade_cli; print('torch' in sys.modules or 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_tests_after_a_killed_run_still_run_in_the_same_sandbox():
+    """A timed-out call/assert run kills its candidate and driver; the next tests get fresh ones."""
+    lim = SandboxLimits(timeout_s=0.5, allow_unisolated=True, use_problem_time_limit=False, skip_after_timeout=False)
+    p = Problem("c3", "c", "call", [TestCase("1\n", "1"), TestCase("2\n", "2"), TestCase("3\n", "3")], entry_point="f")
+    r = grade(p, "def f(x):\n    while x == 2:\n        pass\n    return x\n", lim)
+    assert r.test_verdicts == ["passed", "timeout", "passed"], [(t.verdict, t.error_type, t.detail) for t in r.tests]
+    a = Problem("a3", "a", "assert", [TestCase(f"assert f({i}) == {i}\n") for i in (1, 2, 3)], entry_point="f")
+    r = grade(a, "def f(x):\n    while x == 2:\n        pass\n    return x\n", lim)
+    assert r.test_verdicts == ["passed", "timeout", "passed"], [(t.verdict, t.error_type, t.detail) for t in r.tests]
+    # state does not leak from one test's candidate process to the next
+    s = Problem("st", "s", "call", [TestCase("1\n", "1"), TestCase("1\n", "1")], entry_point="f")
+    assert grade(s, "n = []\ndef f(x):\n    n.append(x)\n    return len(n)\n", FAST).passed

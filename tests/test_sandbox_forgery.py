@@ -117,9 +117,18 @@ def test_exceptions_the_test_catches_still_fail():
         except Exception:
             pass
         """))], entry_point="f")
-    # returns something that is not plain data, then dies: the failure is sticky though the test catches errors
-    fails(t, "def f(x):\n    return iter([2])\n")
+    # dies, or breaks the protocol: the failure is sticky though the test catches errors
     fails(t, "import os\ndef f(x):\n    os._exit(0)\n")
+    fails(t, "import os\ndef f(x):\n    os.write(3, b'\\x00\\x00\\x00\\x02[]')\n    return 2\n")
+
+
+def test_non_plain_returns_are_opaque_truth_values():
+    """An ``re.Match`` (MBPP 737/787/794 return one) passes ``assert f(x)`` as in-process; an opaque value
+    equals nothing and supports no arithmetic, so it cannot stand in for an expected value."""
+    t = Problem("m", "m", "assert", [TestCase("assert f('annie')\n"), TestCase("assert not f('dawood')\n")],
+                entry_point="f")
+    assert grade(t, "import re\ndef f(s):\n    return re.search('^[aeiou]', s)\n", FAST).passed
+    fails(HE, "def add(a, b):\n    return iter([a + b])\n")
 
 
 # ------------------------------------------------------------------ expected values never enter the candidate
@@ -250,7 +259,13 @@ def test_json_patch_in_call_candidate_does_not_abort_the_batch():
 ])
 def test_hostile_return_values_get_a_verdict(code):
     r = grade(CALL, code, FAST)
-    assert not r.passed and r.verdict in ("runtime_error", "wrong_answer", "harness_error"), r.verdict
+    assert not r.passed and r.verdict in ("runtime_error", "wrong_answer", "harness_error", "output_limit"), r.verdict
+
+
+def test_oversized_return_value_is_output_limit():
+    lim = SandboxLimits(timeout_s=5.0, allow_unisolated=True, max_output_bytes=1 << 16)
+    r = grade(CALL, "def total(xs):\n    return 'x' * (1 << 17)\n", lim)
+    assert r.verdict == "output_limit", [(t.verdict, t.error_type, t.detail) for t in r.tests]
 
 
 def test_host_validates_every_result():
@@ -282,7 +297,31 @@ def test_codec_round_trips_plain_data_only():
                 b"\xff", 10 ** 20, '["b", "zz"]'):
         with pytest.raises(CodecError):
             decode(bad if not isinstance(bad, int) else str(bad))
+    assert decode(encode([int, str, frozenset])) == [int, str, frozenset]
+    for bad in ('["T", "object"]', '["T", "type"]', '["T", "Node"]'):
+        with pytest.raises(CodecError):
+            decode(bad)
     with pytest.raises(CodecError):
         encode(object())
     with pytest.raises(CodecError):
+        encode(object)
+    with pytest.raises(CodecError):
         decode("[" + '"l",' * 10 + "1" + "]" * 10, max_bytes=8)
+
+
+def test_a_sandbox_failure_is_that_samples_verdict(monkeypatch):
+    import cskit.sandbox.isolation as iso
+
+    orig = iso.SandboxWorker.run
+
+    def run(self, header, trusted, n, limits):
+        if "BREAK" in header["code"]:
+            self.close()
+            raise iso.SandboxError("boom")
+        return orig(self, header, trusted, n, limits)
+
+    monkeypatch.setattr(iso.SandboxWorker, "run", run)
+    ok = "def total(xs):\n    return sum(xs)\n"
+    res = grade_many([(CALL, ok), (CALL, "# BREAK\n" + ok), (CALL, ok)], FAST, workers=1, progress=False)
+    assert [r.verdict for r in res] == ["passed", "harness_error", "passed"]
+    assert "boom" in res[1].tests[0].detail

@@ -7,6 +7,7 @@ import pytest
 from cskit.pairs import PAIR_COLUMNS
 from cskit.pipeline import discover_stages, run_pipeline
 from cskit.rollouts import ROLLOUT_COLUMNS
+from cskit.rollouts.trajectory import TRAJECTORY_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,8 @@ def test_every_stage_completed_with_html(smoke_run):
         assert manifest["stages"][name]["status"] == "completed", name
         assert (root / "notebooks" / f"{name}.ipynb").exists()
         assert (root / "html" / f"{name}.html").stat().st_size > 10_000
+        shared = (root / "html" / f"{name}.results.html").read_text()   # the reader's copy: no code cells
+        assert "jp-InputArea-editor" not in shared and "jp-OutputArea" in shared
         assert (root / "results" / f"{name}.json").exists(), f"{name} wrote no results"
     assert not list((root / "notebooks").glob(".*running*"))
 
@@ -33,9 +36,10 @@ def test_every_stage_completed_with_html(smoke_run):
 def test_rollouts_and_pairs_artifacts(smoke_run):
     root, manifest = smoke_run
     ro = pd.read_parquet(root / "data" / "rollouts.parquet")
-    assert list(ro.columns) == ROLLOUT_COLUMNS
-    n = manifest["params"]["rollout_n"]
-    assert len(ro) == ro.problem_id.nunique() * n
+    assert list(ro.columns) == ROLLOUT_COLUMNS + TRAJECTORY_COLUMNS   # stage 01 is the RLVR run
+    p = manifest["params"]
+    assert len(ro) == p["rl_steps"] * p["rl_prompts_per_step"] * p["rl_num_generations"]
+    assert sorted(ro.grpo_step.unique()) == list(range(p["rl_steps"]))
     train = pd.read_parquet(root / "data" / "pairs" / "train.parquet")
     val = pd.read_parquet(root / "data" / "pairs" / "val.parquet")
     assert list(train.columns) == PAIR_COLUMNS == list(val.columns)

@@ -189,7 +189,10 @@ def extraction_table(summary: dict) -> pd.DataFrame:
                      "invalid > median valid": d["invalid_above_median_valid"],
                      "invalid > median passing": d["invalid_above_median_pass"],
                      "groups topped by invalid": d["top_is_invalid_rate"],
-                     "AUROC pass": d["auroc_pass_vs_rest"], "AUROC valid": d["auroc_valid_vs_invalid"]})
+                     "AUROC pass": d["auroc_pass_vs_rest"], "AUROC valid": d["auroc_valid_vs_invalid"],
+                     # the gate gives every invalid response 0 and never scores it: its zero "hacking" and its
+                     # validity AUROC of 1 follow from the definition, not from the RM
+                     "note": "by construction: 0 hacking, validity AUROC 1 (the gate)" if m == "strict_gated" else ""})
     return pd.DataFrame(rows).set_index("extraction") if rows else pd.DataFrame()
 
 

@@ -240,6 +240,14 @@ def ablation_backbone(cfg) -> str:
     return str(cfg.rm_model) if _device(cfg).startswith("cuda") else str(param(cfg, "ablation_small_rm"))
 
 
+def backbone_note(cfg, backbone: str) -> str:
+    """Says which RM backbone an ablation trained, and whether it is the profile's RM (never substituted silently)."""
+    if backbone == str(cfg.rm_model):
+        return f"backbone {backbone} (the profile's rm_model)"
+    return (f"backbone {backbone} SUBSTITUTED for the profile's rm_model {cfg.rm_model} "
+            f"(ablation_rm_model={param(cfg, 'ablation_rm_model')}); compare variants with each other only")
+
+
 def train_eval_rm(cfg, run, tag: str, train_df: pd.DataFrame, val_df: pd.DataFrame, init_model: str) -> dict:
     """Train a small RM on ``train_df`` (``rm_config``), score ``val_df``, delete the model; cached by ``tag``."""
     rcfg = rm_config(cfg)
@@ -345,7 +353,8 @@ def ablate_pair_source(cfg, run) -> dict:
         return {"skipped": "no held-out val pairs"}
     sets = pair_source_sets(cfg, run, train, val)
     backbone = ablation_backbone(cfg)
-    out: dict[str, Any] = {"n_val_pairs": int(len(val)), "backbone": backbone, "variants": {}}
+    out: dict[str, Any] = {"n_val_pairs": int(len(val)), "backbone": backbone, "variants": {},
+                           "backbone_note": backbone_note(cfg, backbone)}
     for name in PAIR_SOURCES:
         df = sets.get(name)
         if df is None:
@@ -393,7 +402,7 @@ def ablate_data_scale(cfg, run) -> dict:
             return {"val": evaluate_pairs(_scorer(str(Path(run.models) / "rm"), cfg), val)}
 
         ref = _cached(parts_dir(run) / "rm" / "stage03-rm.json", compute)["val"]
-    return {"backbone": backbone, "n_pool": int(len(pool)), "n_train_pairs_available": int(len(train)),
+    return {"backbone": backbone, "backbone_note": backbone_note(cfg, backbone), "n_pool": int(len(pool)), "n_train_pairs_available": int(len(train)),
             "n_val_pairs": int(len(val)),
             "fractions": rows, "stage03_rm_val": ref}
 
@@ -510,10 +519,12 @@ def ablation_tables(metrics: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     rm_cols = ("n_train_pairs", "val_accuracy", "val_accuracy_se", "val_mean_margin", "n_val_pairs", "steps")
     if ps.get("variants"):
         t["pair_source"] = _frame(ps["variants"], "pair source", rm_cols + ("skipped",))
+        t["pair_source"]["backbone"] = ps.get("backbone_note") or ps.get("backbone")
     ds = metrics.get("data_scale", {})
     if ds.get("fractions"):
         t["data_scale"] = _frame({v.get("fraction"): v for v in ds["fractions"].values()}, "fraction",
                                  rm_cols).sort_index()
+        t["data_scale"]["backbone"] = ds.get("backbone_note") or ds.get("backbone")
         ref = ds.get("stage03_rm_val") or {}
         if ref.get("accuracy") is not None:   # the stage-03 RM (all train pairs, full budget), same val pairs
             t["data_scale"].loc["stage-03 RM"] = {"n_train_pairs": ds.get("n_train_pairs_available"),

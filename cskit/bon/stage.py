@@ -419,7 +419,7 @@ def run_best_of_n(cfg, run, *, rm=None, generator=None, tokenizer=None, progress
     summary = summarize(table, seed=int(cfg.seed))
     write_parquet(run.data / "bon_selections.parquet", table)
     write_parquet(run.data / "bon_summary.parquet", summary)
-    metrics = bon_metrics(summary, measures, tests_df, cands)
+    metrics = bon_metrics(summary, measures, tests_df, cands, table=table, seed=int(cfg.seed))
     metrics.update(policy=str(cfg.policy_model), rm=str(getattr(scorer, "path", None) or rm or run.models / "rm"),
                    rm_inputs_truncated=int(getattr(scorer, "n_truncated", 0)),
                    rm_load_and_warmup_s=rm_load_s, device=device, rm_score_invalid=bool(rm_score_invalid))
@@ -436,12 +436,44 @@ def run_best_of_n(cfg, run, *, rm=None, generator=None, tokenizer=None, progress
     return metrics
 
 
+def paired_selector_differences(table: pd.DataFrame, seed: int = 0,
+                                 against: Sequence[str] = ("random_expected", "vote", "unit_tests")) -> dict:
+    """RM selection minus each other selector, per N, paired on the same problems and candidates
+    (:func:`cskit.stats.paired_difference`: accuracy difference with a paired bootstrap interval)."""
+    from cskit.stats import paired_difference
+
+    out: dict[str, dict] = {}
+    for n, g in table.groupby("N", sort=True):
+        wide = g.pivot_table(index="problem_id", columns="selector", values="correct", aggfunc="first")
+        if "rm" not in wide:
+            continue
+        out[str(int(n))] = {f"rm - {o}": paired_difference(wide["rm"].to_numpy(), wide[o].to_numpy(), seed=seed)
+                            for o in against if o in wide}
+    return out
+
+
+def _wall_ratio(measures: Sequence[ProblemMeasure]) -> dict:
+    """Mean per-problem wall-clock selection time at the largest N, unit tests over RM."""
+    ut, rm = [], []
+    for m in measures:
+        nmax = len(m.passed)
+        w = m.extra.get("ut_exec_wall_s")
+        if w is not None and w == w and nmax in m.rm_time_s:
+            ut.append(m.testgen_time_s + float(w))
+            rm.append(float(m.rm_time_s[nmax]))
+    if not ut or not sum(rm):
+        return {"ratio": float("nan"), "unit_tests_s": float("nan"), "rm_s": float("nan"), "n": len(ut)}
+    return {"ratio": float(np.mean(ut) / np.mean(rm)), "unit_tests_s": float(np.mean(ut)),
+            "rm_s": float(np.mean(rm)), "n": len(ut)}
+
+
 def bon_metrics(summary: pd.DataFrame, measures: Sequence[ProblemMeasure], tests_df: pd.DataFrame,
-                cands: pd.DataFrame) -> dict:
+                cands: pd.DataFrame, table: pd.DataFrame | None = None, seed: int = 0) -> dict:
     """The JSON-able numbers of stage 05 (keys of N are strings)."""
     acc, lat = {}, {}
     for r in summary.itertuples():
-        acc.setdefault(r.selector, {})[str(r.N)] = {"accuracy": r.accuracy, "ci_lo": r.ci_lo, "ci_hi": r.ci_hi}
+        acc.setdefault(r.selector, {})[str(r.N)] = {"accuracy": r.accuracy, "ci_lo": r.ci_lo, "ci_hi": r.ci_hi,
+                                                     "n": int(r.problems)}
         lat.setdefault(r.selector, {})[str(r.N)] = {"generation_s": r.generation_s, "selection_s": r.selection_s,
                                                     "total_s": r.total_s}
     ok = tests_df.ok.astype(bool) if len(tests_df) else pd.Series(dtype=bool)
@@ -450,6 +482,7 @@ def bon_metrics(summary: pd.DataFrame, measures: Sequence[ProblemMeasure], tests
         "problems": len(measures),
         "n_values": sorted(int(n) for n in summary.N.unique()),
         "accuracy": acc,
+        "paired": paired_selector_differences(table, seed) if table is not None and len(table) else {},
         "latency_s": lat,
         "selection_latency_ratio_unit_tests_over_rm": {str(k): v for k, v in latency_ratios(summary).items()},
         "total_latency_ratio_unit_tests_over_rm": {str(k): v for k, v in
@@ -460,6 +493,9 @@ def bon_metrics(summary: pd.DataFrame, measures: Sequence[ProblemMeasure], tests
         "generated_tests": {"samples": int(len(tests_df)), "parsed": int(ok.sum()), "dropped": int((~ok).sum()),
                             "drop_reasons": {str(k): int(v) for k, v in reasons.items()},
                             "problems_without_tests": int(sum(m.n_tests == 0 for m in measures))},
+        # the headline latency ratio: wall clock, both selectors with the same parallelism (all cores: the RM's
+        # batched forward pass vs test generation + the generated tests run on sandbox_workers), at N = Nmax
+        "selection_latency_ratio_wall_at_nmax": _wall_ratio(measures),
         "parallel_exec_wall_s_at_nmax": {
             "unit_tests": float(np.mean([m.extra.get("ut_exec_wall_s", np.nan) for m in measures])),
             "vote": float(np.mean([m.extra.get("vote_exec_wall_s", np.nan) for m in measures])),

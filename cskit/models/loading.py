@@ -291,7 +291,8 @@ def load_reward_model(name: str, device: str | None = None, dtype: Any = None):
     """(AutoModelForSequenceClassification with ``num_labels=1`` and ``config.pad_token_id`` set, tokenizer).
 
     The pad token is never EOS / ``<|im_end|>`` when the vocabulary offers any alternative: the score is
-    read at the last non-pad token and RM inputs end with EOS. The tokenizer pads on the right.
+    read at the last non-pad token (the end of the rendered chat template; no EOS is appended by default,
+    as in the authors' RM worker). The tokenizer pads on the right.
     """
     from transformers import AutoModelForSequenceClassification
 

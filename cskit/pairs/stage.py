@@ -25,10 +25,10 @@ import pandas as pd
 from cskit.problems import Problem
 
 PAIR_COLUMNS = ["question_content", "code_pos", "code_neg", "problem_id", "pos_pass_fraction",
-                "neg_pass_fraction", "pair_source", "neg_problem_id", "split"]
+                "neg_pass_fraction", "pair_source", "neg_problem_id", "pos_step", "neg_step", "split"]
 # where a pair comes from: sampled rollouts of the policy, a reference solution as the positive, the problem's
 # shipped wrong solutions as negatives, another problem's valid code as the negative, an off-policy model
-PAIR_SOURCES = ("on_policy", "reference", "curated", "unaligned", "off_policy")
+PAIR_SOURCES = ("on_policy", "reference", "curated", "unaligned", "off_policy", "external")
 
 
 def normalize_code(code: str) -> str:
@@ -60,7 +60,7 @@ def _unique(rows: list[dict], dedup: bool) -> list[dict]:
 
 
 def _problem_pairs(question: str, pid: str, pos: list[dict], neg: list[dict], *, cap: int, hard: bool,
-                   dedup: bool, rng: random.Random, source: str) -> list[dict]:
+                   dedup: bool, rng: random.Random, source: str, step_cap: int = 0) -> list[dict]:
     pos, neg = _unique(pos, dedup), _unique(neg, dedup)
     if not pos or not neg:
         return []
@@ -72,13 +72,18 @@ def _problem_pairs(question: str, pid: str, pos: list[dict], neg: list[dict], *,
         combos = [(i, j) for i in range(len(pos)) for j in range(len(neg))]
         rng.shuffle(combos)
     out = []
+    per_step: dict = {}
     for i, j in combos:
         if dedup and normalize_code(pos[i]["code"]) == normalize_code(neg[j]["code"]):
             continue
+        ps = pos[i].get("step")
+        if step_cap and per_step.get(ps, 0) >= step_cap:
+            continue
+        per_step[ps] = per_step.get(ps, 0) + 1
         out.append(dict(question_content=question, code_pos=pos[i]["code"], code_neg=neg[j]["code"],
                         problem_id=pid, pos_pass_fraction=float(pos[i]["pass_fraction"]),
                         neg_pass_fraction=float(neg[j]["pass_fraction"]), pair_source=source,
-                        neg_problem_id=pid))
+                        neg_problem_id=pid, pos_step=ps, neg_step=neg[j].get("step")))
         if cap and len(out) >= cap:
             break
     return out
@@ -86,21 +91,27 @@ def _problem_pairs(question: str, pid: str, pos: list[dict], neg: list[dict], *,
 
 def build_pairs(rollouts: pd.DataFrame, problems: Sequence[Problem] = (), *, max_per_problem: int = 16,
                 hard_negatives: bool = True, dedup: bool = True, reference_positives: bool = True,
-                source: str = "on_policy", seed: int = 0) -> pd.DataFrame:
-    """Within-problem pairs from a rollouts table (one row per sample)."""
+                source: str = "on_policy", seed: int = 0, max_per_step: int = 0) -> pd.DataFrame:
+    """Within-problem pairs from a rollouts table (one row per sample). Rollouts of an RLVR trajectory carry
+    ``grpo_step``: each pair records the step of its positive and negative (``pos_step``, ``neg_step``), and
+    ``max_per_step`` caps the pairs of one problem whose positive comes from one step."""
     rng = random.Random(seed)
     by_id = {p.id: p for p in problems}
     out: list[dict] = []
     for pid, g in rollouts[rollouts.valid].groupby("problem_id", sort=True):
         question = g.question.iloc[0]
-        pos = [dict(code=r.code_strict, pass_fraction=r.pass_fraction) for r in g[g.passed].itertuples()]
-        neg = [dict(code=r.code_strict, pass_fraction=r.pass_fraction) for r in g[~g.passed].itertuples()]
+        steps = g["grpo_step"] if "grpo_step" in g else pd.Series([None] * len(g), index=g.index)
+        steps = steps.astype(object).where(steps.notna(), None)
+        pos = [dict(code=c, pass_fraction=f, step=None if s is None else int(s))
+               for c, f, s in zip(g.code_strict[g.passed], g.pass_fraction[g.passed], steps[g.passed])]
+        neg = [dict(code=c, pass_fraction=f, step=None if s is None else int(s))
+               for c, f, s in zip(g.code_strict[~g.passed], g.pass_fraction[~g.passed], steps[~g.passed])]
         src = source
         if not pos and reference_positives and pid in by_id and by_id[pid].solutions:
             pos = [dict(code=s.strip(), pass_fraction=1.0) for s in by_id[pid].solutions]
             src = "reference"
         out += _problem_pairs(question, pid, pos, neg, cap=max_per_problem, hard=hard_negatives, dedup=dedup,
-                              rng=rng, source=src)
+                              rng=rng, source=src, step_cap=max_per_step)
     return pd.DataFrame(out, columns=[c for c in PAIR_COLUMNS if c != "split"])
 
 
@@ -185,8 +196,10 @@ def make_pair_splits(rollouts: pd.DataFrame, problems: Sequence[Problem], cfg,
     for name, ids in (("train", train_ids), ("val", val_ids)):
         ro = rollouts[rollouts.problem_id.isin(ids)]
         kw = dict(max_per_problem=int(cfg.pairs_max_per_problem), hard_negatives=bool(cfg.pairs_hard_negatives),
-                  dedup=bool(cfg.pairs_dedup), reference_positives=bool(cfg.pairs_reference_positives), seed=seed)
-        parts = [build_pairs(ro, problems, **kw)]
+                  dedup=bool(cfg.pairs_dedup), reference_positives=bool(cfg.pairs_reference_positives), seed=seed,
+                  max_per_step=int(cfg.pairs_max_per_step))
+        source = "external" if str(cfg.rollout_source).startswith("file:") else "on_policy"
+        parts = [build_pairs(ro, problems, source=source, **kw)]
         if offpolicy is not None and len(offpolicy):
             parts.append(build_pairs(offpolicy[offpolicy.problem_id.isin(ids)], problems, source="off_policy",
                                      **{**kw, "reference_positives": False}))
@@ -196,7 +209,8 @@ def make_pair_splits(rollouts: pd.DataFrame, problems: Sequence[Problem], cfg,
             parts.append(grade_curated(cur, problems, cfg))
         base = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
             else parts[0]
-        extra = unaligned_pairs(base[base.pair_source == "on_policy"], ro, float(cfg.pairs_unaligned_fraction),
+        extra = unaligned_pairs(base[base.pair_source.isin(("on_policy", "external"))], ro,
+                                float(cfg.pairs_unaligned_fraction),
                                 seed)
         df = pd.concat([base, extra], ignore_index=True)
         df["split"] = name
@@ -213,6 +227,11 @@ def pair_stats(train: pd.DataFrame, val: pd.DataFrame) -> dict:
         "pairs_train": int(len(train)), "pairs_val": int(len(val)),
         "problems_train": int(train.problem_id.nunique()), "problems_val": int(val.problem_id.nunique()),
         "by_source": {k: int(v) for k, v in both.pair_source.value_counts().items()},
+        "by_source_split": {name: {k: int(v) for k, v in df.pair_source.value_counts().items()}
+                            for name, df in (("train", train), ("val", val))},
+        # the paper's pairs are all on-policy (the RLVR trajectory); say how far a run is from that
+        "on_policy_share": float(both.pair_source.isin(("on_policy", "external")).mean()) if len(both) else 0.0,
+        "pairs_with_steps": int(both.pos_step.notna().sum()) if "pos_step" in both and len(both) else 0,
         "pairs_per_problem_mean": float(per_problem.mean()) if len(per_problem) else 0.0,
         "pairs_per_problem_max": int(per_problem.max()) if len(per_problem) else 0,
         "neg_pass_fraction_mean": float(both.neg_pass_fraction.mean()) if len(both) else 0.0,

@@ -285,7 +285,7 @@ def deepcoder_problem(row: dict, where: Where, *, subset: str, pid: str) -> Prob
         raise where.err("function-call tests need fn_name (in tests or metadata.func_name)", "tests")
     return Problem(id=pid, statement=statement, kind=kind, tests=tests, source=f"deepcoder-{subset}",
                    entry_point=fn if kind == "call" else "", starter_code=starter,
-                   metadata={"subset": subset, "tests_layout": layout,
+                   metadata={"prompt": "lcb" if subset in ("lcbv5", "codeforces") else "raw", "subset": subset, "tests_layout": layout,
                              **{k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))}})
 
 

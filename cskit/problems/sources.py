@@ -13,6 +13,8 @@ Spec strings (``load_source``; ``load_problems`` takes a comma list of them)::
                                                    LiveCodeBench} stdin/stdout copies (split "test")
     kodcode[:SPLIT] | kodcode:PATH                 KodCode/KodCode-V1, statement-only (kind none) by default
     quest:HUB_ID_OR_PATH                           statement-only rows (QueST-style), kind none
+    procedural:SPLIT[:N[:SEED]]                    generated families (cskit.problems.procedural), split by family:
+                                                   train | val | test, e.g. procedural:train:500:3
 
 Options may follow as ``:key=value`` tokens: ``kodcode:PATH:tests=assert`` keeps KodCode's (weak,
 synthetic) pytest tests as ``assert`` tests; ``mbpp:...:challenge=1`` adds MBPP's challenge tests;
@@ -322,7 +324,14 @@ def _src_quest(args, opts, spec):
     return [statement_only_problem(row, Where(where, i), source=source, index=i - 1) for i, row in rows]
 
 
+def _src_procedural(args, opts, spec):
+    from cskit.problems.procedural import procedural_source  # lazy: procedural imports the record module
+
+    return procedural_source(args, opts, spec)
+
+
 SOURCES: dict[str, Callable[[list[str], dict[str, str], str], list[Problem]]] = {
+    "procedural": _src_procedural,
     "bundled": _src_bundled, "humaneval": _src_humaneval, "jsonl": _src_jsonl, "mbpp": _src_mbpp,
     "lcb": _src_lcb, "deepcoder": _src_deepcoder, "cure": _src_cure, "kodcode": _src_kodcode, "quest": _src_quest,
 }

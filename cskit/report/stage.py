@@ -152,6 +152,79 @@ def overview_table(run, results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("stage")
 
 
+def size_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The report's first table: how big this run is, and where its pairs come from. A run whose pairs are less
+    than half on-policy (the paper's are all on-policy, from the RLVR trajectory) says so here."""
+    params = {}
+    for s in STAGES:
+        params = ((results.get(s) or {}).get("manifest") or {}).get("params") or params
+        if params:
+            break
+    r01, r02, r03 = (_metrics(results, s) for s in ("01_rollouts", "02_pairs", "03_reward_model"))
+    r04, r05 = _metrics(results, "04_rl"), _metrics(results, "05_best_of_n")
+    rows = []
+
+    def add(what, value, note=""):
+        rows.append({"what": what, "value": value, "note": note})
+
+    add("rollouts", f"{r01.get('samples', 'n/a')} on {r01.get('problems', 'n/a')} problems",
+        f"source: {r01.get('rollout_source', params.get('rollout_source', 'n/a'))}"
+        + (f"; {r01['rlvr_steps']} RLVR steps" if r01.get("rlvr_steps") else ""))
+    if r02:
+        add("pairs (train / val)", f"{r02.get('pairs_train')} / {r02.get('pairs_val')}",
+            f"problems {r02.get('problems_train')} / {r02.get('problems_val')}")
+        for split, counts in (r02.get("by_source_split") or {}).items():
+            add(f"pairs by source ({split})", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+        share = r02.get("on_policy_share")
+        if share is not None:
+            warn = ("WARNING: less than half of the pairs are on-policy; the paper trains on on-policy pairs only"
+                    if share < 0.5 else "")
+            add("on-policy share of pairs", f"{share:.0%}", warn)
+    if r03:
+        steps = (r03.get("training") or {}).get("train", {}).get("steps") or (r03.get("training") or {}).get("steps")
+        add("RM training", f"{steps if steps is not None else 'n/a'} optimizer steps",
+            f"init {r03.get('init_model')}; pairs from {r03.get('pairs_source', 'run')}")
+    if r04:
+        for m, t in (r04.get("training") or {}).items():
+            lay = (t or {}).get("layout") or {}
+            n_steps = len((t or {}).get("steps") or [])
+            add(f"GRPO ({m})", f"{n_steps} rounds x {lay.get('prompts_per_step')} prompts x "
+                f"{lay.get('num_generations')} generations", "cached from stage 01" if t.get("cached") else "")
+        add("RL evaluation", f"{', '.join(f'{k} {v}' for k, v in (r04.get('benchmarks') or {}).items())} problems",
+            r04.get("metric", ""))
+    if r05:
+        add("Best-of-N", f"{r05.get('problems')} problems, N in {r05.get('n_values')}")
+    return pd.DataFrame(rows).set_index("what") if rows else _missing("01_rollouts")
+
+
+def rl_paired_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The paper's RL comparisons on this run, paired on the same problems: avg@k difference (points) with its
+    95% interval; a difference whose interval covers 0 reads "no detectable difference"."""
+    rows = []
+    for name, c in (_metrics(results, "04_rl").get("comparisons") or {}).items():
+        for bench, d in c.items():
+            if not isinstance(d, Mapping) or "diff" not in d:
+                continue
+            lo, hi = d["ci"]
+            rows.append({"comparison": name, "benchmark": "all problems" if bench == "all" else bench,
+                         "difference (points)": round(100 * d["diff"], 2),
+                         "95% CI (points)": f"[{100 * lo:.1f}, {100 * hi:.1f}]", "problems (n)": d["n"],
+                         "reading": d["verdict"] if d["verdict"] != "a > b" and d["verdict"] != "a < b"
+                         else ("first higher" if d["diff"] > 0 else "second higher")})
+    if not rows:
+        return _missing("04_rl", "no paired comparison")
+    return pd.DataFrame(rows).set_index(["comparison", "benchmark"])
+
+
+def probes_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """Reward-hacking probes of stage 04 (beyond the paper): per RM-rewarded method and GRPO step."""
+    rows = [{"method": m, **r} for m, t in (_metrics(results, "04_rl").get("training") or {}).items()
+            if isinstance(t, Mapping) for r in (t.get("probes") or [])]
+    if not rows:
+        return _missing("04_rl", "no probes (rl_probe_share = 0 or no RM-rewarded method)")
+    return pd.DataFrame(rows).set_index(["method", "grpo_step"]).round(3)
+
+
 def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """Our RL table (stage 04) with the paper's per-benchmark row beside it (values in %)."""
     m = _metrics(results, "04_rl")
@@ -163,7 +236,7 @@ def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
         label = METHOD_LABELS.get(k, k)
         if k == "base" and policy:
             label = f"base model ({policy})"
-        rows.append({"method": label, "source": f"this run ({m.get('metric', 'avg@k')})", **table[k]})
+        rows.append({"method": label, "source": f"this run ({m.get('metric', 'avg@k')})", "_key": k, **table[k]})
     if not rows:
         rows.append({"method": "(stage 04_rl missing)", "source": "this run"})
     sc = _metrics(results, "04b_scaling")
@@ -177,8 +250,15 @@ def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
     rows.append({"method": "CodeScaler RL, Qwen3-8B-Base (probably)",
                  "source": "paper (docs/recipe.md, RL (GRPO): third-party row, avg@8)",
                  **PAPER_RL_ROW})
+    pooled = m.get("pooled") or {}
+    for r in rows:   # this run's methods: avg@k over all evaluated problems, n and 95% interval
+        p = pooled.get(r.pop("_key", None))
+        if p and p.get("n"):
+            r["all problems: avg@k % [95% CI] (n)"] = (f"{100 * p['value']:.1f} [{100 * p['ci'][0]:.1f}, "
+                                                      f"{100 * p['ci'][1]:.1f}] (n = {p['n']})")
     df = pd.DataFrame(rows).set_index("method")
-    cols = ["source"] + [c for c in df.columns if c not in ("source", "Average")] + ["Average"]
+    extra = [c for c in df.columns if c.startswith("all problems")]
+    cols = ["source"] + [c for c in df.columns if c not in ("source", "Average", *extra)] + ["Average"] + extra
     return df[cols]
 
 
@@ -216,9 +296,21 @@ def bon_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     m = _metrics(results, "05_best_of_n")
     if not m.get("accuracy"):
         return {k: _missing("05_best_of_n") for k in ("bon_accuracy", "bon_latency", "bon_claim")}
-    acc = pd.DataFrame({sel: {int(n): 100 * _num(v.get("accuracy")) for n, v in d.items()}
-                        for sel, d in m["accuracy"].items()}).T
-    acc.index.name, acc.columns.name = "selector", "N"
+    def cell(v):
+        a = 100 * _num(v.get("accuracy"))
+        lo, hi = 100 * _num(v.get("ci_lo")), 100 * _num(v.get("ci_hi"))
+        return f"{a:.1f} [{lo:.1f}, {hi:.1f}]"
+
+    acc = pd.DataFrame({sel: {int(n): cell(v) for n, v in d.items()} for sel, d in m["accuracy"].items()}).T
+    acc.index.name, acc.columns.name = f"selector: accuracy % [95% CI], n = {m.get('problems')} problems", "N"
+    paired = []
+    for n, comps in sorted((m.get("paired") or {}).items(), key=lambda x: int(x[0])):
+        for name, d in comps.items():
+            lo, hi = d["ci"]
+            paired.append({"N": int(n), "comparison": name, "difference (points)": round(100 * d["diff"], 1),
+                           "95% CI (points)": f"[{100 * lo:.1f}, {100 * hi:.1f}]", "problems (n)": d["n"],
+                           "reading": "no detectable difference" if d["verdict"] == "no detectable difference"
+                           else ("RM higher" if d["diff"] > 0 else "RM lower")})
     lat = pd.DataFrame({sel: {int(n): _num(v.get("selection_s")) for n, v in d.items()}
                         for sel, d in m.get("latency_s", {}).items()}).T
     lat.index.name, lat.columns.name = "selector (selection s/problem)", "N"
@@ -233,8 +325,20 @@ def bon_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                      "total latency ratio (unit tests / RM)":
                          _num(m.get("total_latency_ratio_unit_tests_over_rm", {}).get(str(n))),
                      "paper": PAPER_BON_CLAIM if n == max(int(x) for x in m["accuracy"]["rm"]) else ""})
-    return {"bon_accuracy": acc.sort_index(axis=1).round(2), "bon_latency": lat.sort_index(axis=1),
-            "bon_claim": pd.DataFrame(rows).set_index("N")}
+    wall = m.get("selection_latency_ratio_wall_at_nmax") or {}
+    par = m.get("parallel_exec_wall_s_at_nmax") or {}
+    latency_headline = pd.DataFrame([{
+        "N": max(m.get("n_values") or [0]),
+        "unit tests / RM, wall clock (same parallelism) -- headline": _num(wall.get("ratio")),
+        "unit tests wall s/problem": _num(wall.get("unit_tests_s")), "RM wall s/problem": _num(wall.get("rm_s")),
+        "unit-test executions, serial sum s/problem": _num(par.get("serial_unit_tests")),
+        "unit-test executions, wall s/problem": _num(par.get("unit_tests")), "problems (n)": wall.get("n")}]
+    ).set_index("N")
+    out = {"bon_accuracy": acc.sort_index(axis=1), "bon_latency": lat.sort_index(axis=1),
+           "bon_latency_wall": latency_headline, "bon_claim": pd.DataFrame(rows).set_index("N")}
+    if paired:
+        out["bon_paired"] = pd.DataFrame(paired).set_index(["N", "comparison"])
+    return out
 
 
 def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -247,15 +351,28 @@ def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     bench = rmbench_table(extra).set_index("model")
     if not m:
         return {"rm": _missing("03_reward_model"), "rmbench": bench}
-    rows = []
+    rows, by_source = [], []
     for name in ("untrained", "trained"):
         d = m.get(name, {})
         v, r = d.get("val", {}), d.get("rollouts", {})
+        ci = v.get("accuracy_ci") or [None, None]
         rows.append({"RM": f"{name} ({m.get('init_model', '')})", "val pairwise accuracy": v.get("accuracy"),
-                     "val pairs": v.get("n_pairs"), "val mean margin": v.get("mean_margin"),
+                     "95% CI": f"[{_num(ci[0]):.3f}, {_num(ci[1]):.3f}]" if ci[0] is not None else "",
+                     "val pairs (n)": v.get("n_pairs"), "val mean margin": v.get("mean_margin"),
                      "train accuracy": d.get("train", {}).get("accuracy"),
                      "rollout AUROC (pass vs fail)": r.get("auroc")})
-    return {"rm": pd.DataFrame(rows).set_index("RM"), "rmbench": bench}
+        for src, rr in (v.get("by_pair_source_rate") or {}).items():
+            by_source.append({"RM": name, "pair source": src, "val accuracy": rr["value"], "n": rr["n"],
+                              "95% CI": f"[{rr['ci'][0]:.3f}, {rr['ci'][1]:.3f}]"})
+    diff = m.get("val_accuracy_trained_minus_untrained")
+    out = {"rm": pd.DataFrame(rows).set_index("RM"), "rmbench": bench}
+    if diff:
+        out["rm_paired"] = pd.DataFrame([{"comparison": "trained - untrained RM, same held-out pairs",
+                                          "difference": diff["diff"], "95% CI": diff["ci"], "n": diff["n"],
+                                          "reading": diff.get("wording", diff["verdict"])}]).set_index("comparison")
+    if by_source:
+        out["rm_by_source"] = pd.DataFrame(by_source).set_index(["RM", "pair source"])
+    return out
 
 
 def ablation_report_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -273,7 +390,8 @@ def ablation_report_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame
 def report_tables(run, results: Mapping[str, Any] | None = None) -> dict[str, pd.DataFrame]:
     """Every report table (see the module docstring); never raises for a missing stage."""
     results = collect_results(run) if results is None else results
-    t = {"overview": overview_table(run, results), "rl": rl_table(results), "rl_deltas": rl_deltas(results)}
+    t = {"size": size_table(results), "overview": overview_table(run, results), "rl": rl_table(results),
+         "rl_deltas": rl_deltas(results), "rl_paired": rl_paired_table(results), "rl_probes": probes_table(results)}
     if not _metrics(results, "04_rl"):
         t["rl_status"] = _missing("04_rl", "the paper's row is shown alone")
     t.update(scaling_tables(results))

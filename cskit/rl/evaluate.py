@@ -240,6 +240,11 @@ def evaluate_policy(model_name_or_obj: Any, problems_by_benchmark: Mapping[str, 
             from cskit.models import free_memory
 
             free_memory()
+    from cskit.stats import mean_ci
+
+    for name, rows in result["per_problem"].items():   # avg@k with n and a bootstrap interval over problems
+        if rows and name in result["benchmarks"]:
+            result["benchmarks"][name][f"avg@{k}_ci"] = mean_ci([r["c"] / r["n"] for r in rows if r["n"]])
     scored = [r for r in result["benchmarks"].values() if r.get("n_problems")]
     metric_keys = [f"avg@{k}"] + [f"pass@{j}" for j in k_values(k)]
     result["average"] = {m: (float(np.mean([r[m] for r in scored])) if scored else float("nan"))
@@ -247,6 +252,26 @@ def evaluate_policy(model_name_or_obj: Any, problems_by_benchmark: Mapping[str, 
     if keep_samples:
         result["samples"] = samples
     return result
+
+
+def paired_comparison(a: Mapping[str, Any], b: Mapping[str, Any], *, seed: int = 0) -> dict[str, Any]:
+    """avg@k of method ``a`` minus method ``b`` on the same problems (evaluation results of
+    :func:`evaluate_policy`), per benchmark and over all problems, each with a paired bootstrap interval
+    (:func:`cskit.stats.paired_difference`). Problems evaluated for only one method are left out."""
+    from cskit.stats import paired_difference
+
+    out: dict[str, Any] = {}
+    xs, ys = [], []
+    for name, rows_a in (a.get("per_problem") or {}).items():
+        rb = {r["problem_id"]: r for r in (b.get("per_problem") or {}).get(name, [])}
+        pa = [(r["c"] / r["n"], rb[r["problem_id"]]["c"] / rb[r["problem_id"]]["n"]) for r in rows_a
+              if r["n"] and r["problem_id"] in rb and rb[r["problem_id"]]["n"]]
+        if pa:
+            out[name] = paired_difference([x for x, _ in pa], [y for _, y in pa], seed=seed)
+            xs += [x for x, _ in pa]
+            ys += [y for _, y in pa]
+    out["all"] = paired_difference(xs, ys, seed=seed)
+    return out
 
 
 def results_table(results_by_method: Mapping[str, Mapping[str, Any]], metric: str | None = None) -> dict[str, dict]:

@@ -59,10 +59,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from cskit.io import read_json, write_json
+from cskit.runinfo import report_to
 from cskit.config import Config
 
 DONE_MARKER = "cskit_rl.json"
 REWARDS = ("codescaler", "execution", "raw_rm", "untrained_rm")
+METHOD_NAMES = {"base": "base model", "codescaler": "CodeScaler RL", "execution": "execution RL",
+                "raw_rm": "raw-RM RL", "untrained_rm": "untrained-RM RL"}
 
 
 # --- batch layout and trl config ---------------------------------------------------------------------
@@ -111,12 +114,6 @@ def check_vllm(use_vllm: bool) -> None:
 
     if not torch.cuda.is_available():
         raise RuntimeError("rl_use_vllm=true needs a CUDA GPU; set rl_use_vllm=false on CPU")
-
-
-def report_to(cfg: Config) -> list[str] | str:
-    """``report_to`` as trl/transformers take it: "none" or a list of logger names."""
-    names = [x.strip() for x in str(cfg.report_to).split(",") if x.strip() and x.strip() != "none"]
-    return names or "none"
 
 
 def grpo_kwargs(cfg: Config, output_dir: str | Path, device: str, world_size: int = 1) -> tuple[dict, dict]:
@@ -232,13 +229,17 @@ def load_val_problems(cfg: Config) -> list:
 
 
 def build_reward(reward: str, cfg: Config, run: Any, problems: Sequence[Any], device: str,
-                 rm_path: str | Path | None = None):
+                 rm_path: str | Path | None = None, on_graded: Any = None, probe: Any = None):
     """The reward callable for a method name (see :data:`REWARDS`)."""
     from cskit.rl.rewards import make_reward
     from cskit.sandbox import SandboxLimits
 
     if reward not in REWARDS:
         raise ValueError(f"unknown reward {reward!r}; expected one of {list(REWARDS)}")
+    if reward in ("codescaler", "untrained_rm") and cfg.rl_rm_url:   # one served RM for every trainer rank
+        from cskit.serve import connect_remote_reward
+
+        return connect_remote_reward(cfg.rl_rm_url, shaping=cfg.rl_shaping, name=reward)
     rm = None
     if reward in ("codescaler", "raw_rm"):
         rm = Path(rm_path) if rm_path else Path(run.models) / "rm"
@@ -251,7 +252,8 @@ def build_reward(reward: str, cfg: Config, run: Any, problems: Sequence[Any], de
 
         rm = str(rm_path) if rm_path else resolve_model(cfg.rm_model, "seqcls")
     limits = SandboxLimits.from_config(cfg)
-    return make_reward(reward, problems=problems, rm=rm, shaping=cfg.rl_shaping, limits=limits,
+    return make_reward(reward, problems=problems, rm=rm, shaping=cfg.rl_shaping, limits=limits, on_graded=on_graded,
+                       probe=probe if reward != "execution" else None,
                        workers=int(cfg.sandbox_workers),
                        scorer_kwargs=dict(max_length=int(cfg.rm_max_length),
                                           batch_size=int(cfg.rm_score_batch_size), device=device,
@@ -333,10 +335,23 @@ def _world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def _checkpoint_step(path: str | None) -> int:
+    """The optimizer step of a trl checkpoint directory (``checkpoint-N``); 0 without one."""
+    if not path:
+        return 0
+    try:
+        return int(Path(path).name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
 def train_grpo(cfg: Config, run: Any, reward: str, out_name: str, init_policy: str | None = None,
                problems: Sequence[Any] | None = None, rm_path: str | Path | None = None,
-               val_problems: Sequence[Any] | None = None) -> dict[str, Any]:
+               val_problems: Sequence[Any] | None = None, on_graded: Any = None) -> dict[str, Any]:
     """Train one GRPO policy with ``reward`` and save it (HF format) to ``run.models/out_name``.
+
+    ``on_graded``: for the execution reward, a picklable callable receiving every graded completion
+    (``(rows, global_step)``; stage 01 records the RLVR trajectory with it).
 
     ``init_policy``: model name/dir (default ``cfg.policy_model``); ``problems``: training problems (default
     ``cfg.train_problems``); ``rm_path``: RM dir for the RM rewards (default ``run.models/'rm'``; for
@@ -368,7 +383,14 @@ def train_grpo(cfg: Config, run: Any, reward: str, out_name: str, init_policy: s
     problems = list(problems) if problems is not None else load_train_problems(cfg)
     val_problems = list(val_problems) if val_problems is not None else load_val_problems(cfg)
     policy_path = resolve_model(init_policy or cfg.policy_model, "causal")
-    reward_fn = build_reward(reward, cfg, run, problems, device, rm_path)
+    probe = None
+    if reward != "execution" and float(cfg.rl_probe_share) > 0:   # reward-hacking probes (cskit.rl.probes)
+        from cskit.rl.probes import ShadowProbe
+
+        probe = ShadowProbe({p.id: p for p in problems if p.has_tests}, Path(run.data) / "probes" / f"{out_name}.jsonl",
+                            share=float(cfg.rl_probe_share), limits=SandboxLimits.from_config(cfg),
+                            updates_per_step=int(cfg.rl_updates_per_step), seed=int(cfg.seed))
+    reward_fn = build_reward(reward, cfg, run, problems, device, rm_path, on_graded=on_graded, probe=probe)
 
     tok = AutoTokenizer.from_pretrained(policy_path)
     if tok.pad_token is None:
@@ -390,8 +412,13 @@ def train_grpo(cfg: Config, run: Any, reward: str, out_name: str, init_policy: s
     trainer = GRPOTrainer(model=model, reward_funcs=[reward_fn], args=args, train_dataset=dataset,
                           processing_class=tok, callbacks=[callback])
     last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    for hook in (on_graded, probe):
+        if hook is not None and hasattr(hook, "resume_from"):
+            hook.resume_from(_checkpoint_step(last))   # drop what the resumed steps will generate again
     t0 = time.perf_counter()
     trainer.train(resume_from_checkpoint=last)
+    if probe is not None:
+        probe.close()
     train_time = time.perf_counter() - t0
     trainer.save_model(str(out_dir))
     tok.save_pretrained(str(out_dir))
@@ -403,6 +430,11 @@ def train_grpo(cfg: Config, run: Any, reward: str, out_name: str, init_policy: s
               "trainable_params": trainable,
               "train_time_s": round(train_time, 2), "resumed_from": Path(last).name if last else None,
               "device": device, "fingerprint": fingerprint}
+    if probe is not None:
+        from cskit.rl.probes import read_probes
+
+        result["probes"] = read_probes(probe.out_path)
+        result["probe_share"] = float(cfg.rl_probe_share)
     if trainer.accelerator.is_main_process:
         write_json(marker, result)
     del trainer
@@ -419,7 +451,8 @@ _FINGERPRINT_KEYS = ("seed", "policy_model", "rm_model", "train_problems", "max_
 def train_fingerprint(cfg: Config, reward: str, init_policy: str | None = None,
                       rm_path: str | Path | None = None) -> dict[str, Any]:
     """The settings a finished GRPO run depends on (every ``rl_*`` key and the few others it reads)."""
-    fp = {k: getattr(cfg, k) for k in sorted(cfg.keys()) if k.startswith("rl_") and k not in ("rl_baselines", "rl_reward")}
+    fp = {k: getattr(cfg, k) for k in sorted(cfg.keys()) if k.startswith("rl_") and k not in ("rl_baselines", "rl_reward", "rl_rm_url", "rl_vllm_mode",
+                                                                      "rl_vllm_server_host", "rl_vllm_server_port")}
     fp.update({k: getattr(cfg, k) for k in _FINGERPRINT_KEYS if k in cfg})
     fp.update(reward=reward, init_policy=str(init_policy) if init_policy else None,
               rm_path=str(rm_path) if rm_path else None)
@@ -476,13 +509,26 @@ def run_rl(cfg: Config, run: Any) -> dict[str, Any]:
         evals[label] = {**evaluate_policy(model, benchmarks, cfg.eval_k, None, cfg), "cache_key": key}
         write_json(path, evals[label])
     table = results_table(evals)
+    from cskit.rl.evaluate import paired_comparison
+    from cskit.stats import describe_difference, mean_ci
+
+    comparisons = {}   # the paper's comparisons, paired on the same problems (avg@k per problem)
+    for a, b in (("codescaler", "execution"), ("codescaler", "base"), ("execution", "base")):
+        if a in evals and b in evals:
+            c = paired_comparison(evals[a], evals[b], seed=int(cfg.seed))
+            c["all"]["wording"] = describe_difference(c["all"], METHOD_NAMES.get(a, a), METHOD_NAMES.get(b, b),
+                                                      " avg@k")
+            comparisons[f"{a} - {b}"] = c
     metrics = {
         "methods": methods,
         "n_train_problems": len(problems), "n_val_problems": len(val_problems),
         "benchmarks": {k: len(v) for k, v in benchmarks.items()},
         "training": {m: {k: v for k, v in training[m].items() if k != "log_history"} for m in methods},
         "eval": {m: {k: v for k, v in e.items() if k not in ("per_problem", "cache_key")} for m, e in evals.items()},
-        "table": table,
+        "table": table, "comparisons": comparisons,
+        # avg@k over every evaluated problem, with n and a bootstrap interval over problems
+        "pooled": {m: mean_ci([r["c"] / r["n"] for rows in (e.get("per_problem") or {}).values() for r in rows
+                               if r["n"]]) for m, e in evals.items()},
         "metric": f"avg@{cfg.eval_k}",
     }
     from cskit.rl.plots import save_figures

@@ -84,11 +84,50 @@ def plot_eval_table(table: Mapping[str, Mapping[str, float | None]], metric: str
     return save(fig, path)
 
 
+PROBE_PANELS = (("auroc", "RM reward vs execution: AUROC"), ("high_reward_fail_share",
+                                                              "top-quarter reward, failing tests (share)"),
+                ("invalid_share", "no valid code (share)"), ("reward_gap", "mean reward: passing - failing"))
+
+
+def plot_probes(metrics: Mapping[str, Any], path=None):
+    """Reward-hacking probes per GRPO step and RM-rewarded method (:mod:`cskit.rl.probes`); None without probes."""
+    training = metrics.get("training", metrics)
+    methods = {m: t.get("probes") for m, t in training.items() if isinstance(t, Mapping) and t.get("probes")}
+    if not methods:
+        return None
+    import matplotlib.pyplot as plt
+
+    from cskit.figures import save
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.4))
+    for m, rows in methods.items():
+        xs = [r["grpo_step"] for r in rows]
+        for ax, (key, title) in zip(axes, PROBE_PANELS):
+            if key == "reward_gap":
+                ys = [r["reward_pass_mean"] - r["reward_fail_mean"] for r in rows]
+            else:
+                ys = [r[key] for r in rows]
+            ax.plot(xs, ys, marker="o", label=f"{m} (n/step {rows[0]['n']})")
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("GRPO step")
+    axes[0].axhline(0.5, color="gray", lw=0.8, ls="--")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("shadow execution of RM-rewarded completions (beyond the paper)", fontsize=10)
+    fig.tight_layout()
+    return save(fig, path)
+
+
 def save_figures(metrics: Mapping[str, Any], run) -> list:
-    """Stage 04's figures: ``04_rl_eval.png`` (evaluation) and ``04_rl_training.png`` (GRPO curves)."""
+    """Stage 04's figures: ``04_rl_eval.png`` (evaluation), ``04_rl_training.png`` (GRPO curves) and
+    ``04_rl_probes.png`` (reward-hacking probes, when ``rl_probe_share`` > 0)."""
     from cskit.figures import close
 
     eval_path, train_path = run.figures / "04_rl_eval.png", run.figures / "04_rl_training.png"
     close(plot_eval_table(metrics["table"], metrics["metric"], eval_path))
     close(plot_training_curves(metrics, train_path))
-    return [eval_path, train_path]
+    out = [eval_path, train_path]
+    fig = plot_probes(metrics, run.figures / "04_rl_probes.png")
+    if fig is not None:
+        close(fig)
+        out.append(run.figures / "04_rl_probes.png")
+    return out

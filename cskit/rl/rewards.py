@@ -38,7 +38,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-UNGATED_SHAPINGS = ("raw", "softplus_nogate")
+from cskit.prompts import completion_text, prompt_question
+from cskit.rm.reward import UNGATED_SHAPINGS, codescaler_rewards
 
 
 class NoTestsError(ValueError):
@@ -46,40 +47,6 @@ class NoTestsError(ValueError):
 
 
 # --- helpers shared by the reward classes --------------------------------------------------------------
-
-
-def completion_text(completion: Any) -> str:
-    """The response text of one trl completion: a string, or a list of chat messages (assistant turns joined)."""
-    if completion is None:
-        return ""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, Mapping):
-        return _content_text(completion.get("content", ""))
-    if isinstance(completion, Sequence):
-        parts = [m for m in completion if isinstance(m, Mapping)]
-        assistant = [m for m in parts if m.get("role", "assistant") == "assistant"] or parts
-        return "".join(_content_text(m.get("content", "")) for m in assistant)
-    return str(completion)
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Sequence):  # multimodal-style content parts
-        return "".join(p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text")
-    return "" if content is None else str(content)
-
-
-def prompt_question(prompt: Any) -> str:
-    """Fallback question text when the dataset has no ``question`` column: the last user turn (or the text)."""
-    if isinstance(prompt, str):
-        return prompt
-    if isinstance(prompt, Sequence):
-        users = [m for m in prompt if isinstance(m, Mapping) and m.get("role") == "user"]
-        if users:
-            return _content_text(users[-1].get("content", ""))
-    return completion_text(prompt)
 
 
 def _questions(prompts: Sequence[Any], n: int, kwargs: Mapping[str, Any]) -> list[str]:
@@ -181,7 +148,7 @@ class CodeScalerReward:
     """
 
     def __init__(self, scorer_or_path: Any, shaping: str = "softplus", *, name: str = "codescaler",
-                 **scorer_kwargs: Any):
+                 probe: Callable | None = None, **scorer_kwargs: Any):
         from cskit.shaping import SHAPINGS
 
         if shaping not in SHAPINGS:
@@ -189,6 +156,7 @@ class CodeScalerReward:
         self.shaping = shaping
         self.__name__ = name
         self._holder = _ScorerHolder(scorer_or_path, scorer_kwargs)
+        self.probe = probe   # shadow execution (cskit.rl.probes.ShadowProbe): observes, never changes a reward
         self.last_raw: list[float | None] = []  # raw scores of the last call (None where not scored)
 
     @property
@@ -196,28 +164,21 @@ class CodeScalerReward:
         return self._holder.scorer
 
     def __call__(self, prompts=None, completions=None, completion_ids=None, **kwargs) -> list[float]:
-        from cskit.shaping import shape_rewards
-
         texts = [completion_text(c) for c in (completions or [])]
         n = len(texts)
         if n == 0:
             return []
-        questions = _questions(prompts, n, kwargs)
-        codes = [_extract_strict(t) for t in texts]
-        valid = np.array([c != "" for c in codes], dtype=bool)
-        score_all = self.shaping in UNGATED_SHAPINGS
-        idx = list(range(n)) if score_all else [i for i in range(n) if valid[i]]
-        raw = np.zeros(n, dtype=np.float64)
-        if idx:
-            raw[idx] = self._holder.score([questions[i] for i in idx], [codes[i] for i in idx])
-        shaped = np.asarray(shape_rewards(raw, valid, method=self.shaping), dtype=np.float64)
-        scored = set(idx)
-        self.last_raw = [float(raw[i]) if i in scored else None for i in range(n)]
+        batch = codescaler_rewards(self._holder.score, _questions(prompts, n, kwargs), texts, self.shaping)
+        self.last_raw = batch.raw
+        valid = np.array(batch.valid, dtype=bool)
         stats = {"valid_rate": float(valid.mean())}
-        stats.update(score_stats(raw[valid]))
+        stats.update(score_stats([r for r, v in zip(batch.raw, batch.valid) if v and r is not None]))
         _log_stats(kwargs, self.__name__, stats)
         _log_column(kwargs, f"{self.__name__}_raw", self.last_raw)
-        return [float(x) for x in shaped]
+        if self.probe is not None and kwargs.get("problem_id") is not None:
+            self.probe(kwargs["problem_id"], texts, batch.rewards,
+                       int(getattr(kwargs.get("trainer_state"), "global_step", 0) or 0))
+        return batch.rewards
 
 
 class RawRMReward:
@@ -228,9 +189,11 @@ class RawRMReward:
     *strict* validity, for comparison with the CodeScaler run) and raw-score stats over all samples.
     """
 
-    def __init__(self, scorer_or_path: Any, *, name: str = "raw_rm", **scorer_kwargs: Any):
+    def __init__(self, scorer_or_path: Any, *, name: str = "raw_rm", probe: Callable | None = None,
+                 **scorer_kwargs: Any):
         self.__name__ = name
         self._holder = _ScorerHolder(scorer_or_path, scorer_kwargs)
+        self.probe = probe
 
     @property
     def scorer(self):
@@ -254,6 +217,9 @@ class RawRMReward:
         stats = {"valid_rate": float(valid.mean())}
         stats.update(score_stats(raw))
         _log_stats(kwargs, self.__name__, stats)
+        if self.probe is not None and kwargs.get("problem_id") is not None:
+            self.probe(kwargs["problem_id"], texts, [float(x) for x in raw],
+                       int(getattr(kwargs.get("trainer_state"), "global_step", 0) or 0))
         return [float(x) for x in raw]
 
 
@@ -265,10 +231,14 @@ class ExecutionReward:
     tests (a problem of kind ``none`` raises :class:`NoTestsError` naming it, here and at call time).
     Completions are matched to problems through the ``problem_id`` dataset column. Logs ``<name>/valid_rate``
     and ``<name>/pass_rate``; the per-sample verdict goes to the completions table via ``log_extra``.
+
+    ``on_graded`` (optional, picklable): called once per reward call with ``(rows, global_step)``, one dict per
+    completion (``problem_id``, ``response``, ``code_strict``, ``valid``, ``passed``, ``pass_fraction``,
+    ``verdict``, ``test_verdicts``, ``n_tokens``) -- how stage 01 records every completion of an RLVR run.
     """
 
     def __init__(self, problems: Mapping[str, Any] | Iterable[Any], limits: Any = None, *, workers: int = 1,
-                 name: str = "execution"):
+                 name: str = "execution", on_graded: Callable | None = None):
         if isinstance(problems, Mapping):
             by_id = dict(problems)
         else:
@@ -283,6 +253,7 @@ class ExecutionReward:
         self.limits = limits
         self.workers = workers
         self.__name__ = name
+        self.on_graded = on_graded
         self.last_verdicts: list[str] = []
 
     @staticmethod
@@ -314,13 +285,23 @@ class ExecutionReward:
         todo = [i for i in range(n) if codes[i]]
         rewards = [0.0] * n
         verdicts = ["no_code"] * n
+        graded: dict[int, Any] = {}
         if todo:
             results = grade_many([(problems[i], codes[i]) for i in todo], limits=self.limits,
                                  workers=self.workers, progress=False)
             for i, r in zip(todo, results):
                 rewards[i] = 1.0 if r.passed else 0.0
                 verdicts[i] = r.verdict
+                graded[i] = r
         self.last_verdicts = verdicts
+        if self.on_graded is not None:
+            state = kwargs.get("trainer_state")
+            ids_tok = completion_ids if completion_ids is not None else [None] * n
+            rows = [dict(problem_id=str(ids[i]), response=texts[i], code_strict=codes[i], valid=bool(codes[i]),
+                         passed=bool(rewards[i]), pass_fraction=float(graded[i].pass_fraction) if i in graded else 0.0,
+                         verdict=verdicts[i], test_verdicts=[t.verdict for t in graded[i].tests] if i in graded else [],
+                         n_tokens=len(ids_tok[i]) if ids_tok[i] is not None else None) for i in range(n)]
+            self.on_graded(rows, int(getattr(state, "global_step", 0) or 0))
         valid = np.array([bool(c) for c in codes])
         _log_stats(kwargs, self.__name__, {"valid_rate": float(valid.mean()), "pass_rate": float(np.mean(rewards))})
         _log_column(kwargs, f"{self.__name__}_verdict", verdicts)
@@ -328,20 +309,21 @@ class ExecutionReward:
 
 
 def make_reward(kind: str, *, problems=None, rm=None, shaping: str = "softplus", limits=None, workers: int = 1,
-                scorer_kwargs: Mapping[str, Any] | None = None):
+                scorer_kwargs: Mapping[str, Any] | None = None, on_graded: Callable | None = None,
+                probe: Callable | None = None):
     """Build a reward by name: ``codescaler`` / ``untrained_rm`` (CodeScalerReward over ``rm``), ``raw_rm``
     (RawRMReward over ``rm``) or ``execution`` (ExecutionReward over ``problems``)."""
     kw = dict(scorer_kwargs or {})
     if kind in ("codescaler", "untrained_rm"):
         if rm is None:
             raise ValueError(f"reward {kind!r} needs a reward model (scorer or path)")
-        return CodeScalerReward(rm, shaping=shaping, name=kind, **kw)
+        return CodeScalerReward(rm, shaping=shaping, name=kind, probe=probe, **kw)
     if kind == "raw_rm":
         if rm is None:
             raise ValueError("reward 'raw_rm' needs a reward model (scorer or path)")
-        return RawRMReward(rm, name=kind, **kw)
+        return RawRMReward(rm, name=kind, probe=probe, **kw)
     if kind == "execution":
         if problems is None:
             raise ValueError("reward 'execution' needs the training problems (with tests)")
-        return ExecutionReward(problems, limits, workers=workers, name=kind)
+        return ExecutionReward(problems, limits, workers=workers, name=kind, on_graded=on_graded)
     raise ValueError(f"unknown reward {kind!r}; expected codescaler, untrained_rm, raw_rm or execution")

@@ -450,10 +450,13 @@ def pair_metrics(scored: pd.DataFrame) -> dict:
         out.update(accuracy=float("nan"), mean_margin=float("nan"), median_margin=float("nan"), ties=0,
                    by_neg_pass_fraction=[])
         return out
+    from cskit.stats import rate
+
     m = scored["margin"].to_numpy(dtype=float)
     out.update(accuracy=float((m > 0).mean()), mean_margin=float(m.mean()), median_margin=float(np.median(m)),
                ties=int((m == 0).sum()),
-               accuracy_se=float(math.sqrt(max((m > 0).mean() * (1 - (m > 0).mean()), 1e-12) / len(m))))
+               accuracy_se=float(math.sqrt(max((m > 0).mean() * (1 - (m > 0).mean()), 1e-12) / len(m))),
+               accuracy_ci=rate(int((m > 0).sum()), len(m))["ci"])
     rows = []
     if "neg_pass_fraction" in scored.columns:
         b = neg_pass_bin(scored["neg_pass_fraction"])
@@ -461,11 +464,14 @@ def pair_metrics(scored: pd.DataFrame) -> dict:
             sel = (b == lab).to_numpy()
             if sel.any():
                 rows.append({"neg_pass_bin": lab, "n": int(sel.sum()), "accuracy": float((m[sel] > 0).mean()),
+                             "accuracy_ci": rate(int((m[sel] > 0).sum()), int(sel.sum()))["ci"],
                              "mean_margin": float(m[sel].mean())})
     out["by_neg_pass_fraction"] = rows
     if "pair_source" in scored.columns:
         out["by_pair_source"] = {str(k): float((g["margin"] > 0).mean())
                                  for k, g in scored.groupby("pair_source", sort=True)}
+        out["by_pair_source_rate"] = {str(k): rate(int((g["margin"] > 0).sum()), len(g))
+                                      for k, g in scored.groupby("pair_source", sort=True)}
     return out
 
 

@@ -130,11 +130,20 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
     from cskit.runinfo import write_stage_results
 
     progress = bool(cfg.progress) if progress is None else progress
-    pdir = run.data / "pairs"
-    if not (pdir / "train.parquet").exists():
-        raise FileNotFoundError(f"{pdir / 'train.parquet'} is missing: run stage 02_pairs first")
-    train = pd.read_parquet(pdir / "train.parquet")
-    val = pd.read_parquet(pdir / "val.parquet") if (pdir / "val.parquet").exists() else train.iloc[:0]
+    spec = str(cfg.rm_pairs or "run")
+    if spec == "run":
+        pdir = run.data / "pairs"
+        if not (pdir / "train.parquet").exists():
+            raise FileNotFoundError(f"{pdir / 'train.parquet'} is missing: run stage 02_pairs first")
+        train = pd.read_parquet(pdir / "train.parquet")
+        val = pd.read_parquet(pdir / "val.parquet") if (pdir / "val.parquet").exists() else train.iloc[:0]
+    else:  # external pairs (e.g. CodeScalerPair-51K), kept beside the run for provenance
+        from cskit.rm.pairs_source import load_pair_source
+
+        pdir = run.data / "rm_pairs"
+        train, val = load_pair_source(spec, val_fraction=float(cfg.pairs_val_fraction), seed=int(cfg.seed))
+        write_parquet(pdir / "train.parquet", train)
+        write_parquet(pdir / "val.parquet", val)
     if not len(train):
         raise ValueError(f"{pdir / 'train.parquet'} has no pairs: nothing to train the reward model on")
     rpath = run.data / "rollouts.parquet"
@@ -155,7 +164,7 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
     init_path = resolve_model(str(cfg.rm_model), "seqcls")
     bench, code_bench, notes = _rmbench_rows(cfg)
     metrics: dict[str, Any] = {"training": training, "resumed_training": resumed,
-                               "training_wall_s": round(train_s, 3), "rm_dir": str(out_dir),
+                               "training_wall_s": round(train_s, 3), "rm_dir": str(out_dir), "pairs_source": spec,
                                "init_model": str(cfg.rm_model), "init_path": init_path, **notes}
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     train_eval = _sample(train, int(cfg.rm_eval_train_pairs), int(cfg.seed))  # re-scored for train accuracy
@@ -166,8 +175,16 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
         del scorer
     v_tr = metrics["trained"].get("val", {}).get("accuracy")
     v_un = metrics["untrained"].get("val", {}).get("accuracy")
+    from cskit.stats import describe_difference, paired_difference
+
+    if "val" in tables["trained"]:  # the paper's comparison, paired: both RMs on the same held-out pairs
+        diff = paired_difference((tables["trained"]["val"]["margin"] > 0).astype(float).to_numpy(),
+                                 (tables["untrained"]["val"]["margin"] > 0).astype(float).to_numpy(), seed=int(cfg.seed))
+        diff["wording"] = describe_difference(diff, "trained RM", "untrained RM")
+        metrics["val_accuracy_trained_minus_untrained"] = diff
     metrics["headline"] = {"val_accuracy_trained": v_tr, "val_accuracy_untrained": v_un,
                            "val_accuracy_gain": (v_tr - v_un) if v_tr is not None and v_un is not None else None,
+                           "val_accuracy_gain_paired": metrics.get("val_accuracy_trained_minus_untrained"),
                            "n_val_pairs": int(len(val)), "n_train_pairs": int(len(train)),
                            "truncated_train_pairs": training.get("train", {}).get("n_truncated_pairs")}
 

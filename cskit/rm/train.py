@@ -37,6 +37,7 @@ import pandas as pd
 from cskit.rm.score import (DEFAULT_RM_INPUT_FORMAT, PAIR_COLUMNS, check_columns, check_input_format,
                             encode_rm_inputs, ensure_chat_template, load_rm_seeded, write_rm_input_format)
 from cskit.config import Config
+from cskit.runinfo import report_to
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def build_reward_trainer(train_df: pd.DataFrame, val_df: pd.DataFrame | None, in
         bf16=bool(bf16), fp16=False, use_cpu=not gpu,
         gradient_checkpointing=bool(gpu) and not int(cfg.rm_train_layers or 0),
         center_rewards_coefficient=center if center > 0 else None,
-        seed=seed, data_seed=seed, report_to="none", save_strategy="no", eval_strategy="no",
+        seed=seed, data_seed=seed, report_to=report_to(cfg), save_strategy="no", eval_strategy="no",
         logging_steps=1, logging_first_step=True, disable_tqdm=not bool(cfg.progress),
         dataloader_num_workers=0, remove_unused_columns=False,
     )

@@ -132,7 +132,12 @@ def rollout_stats(df: pd.DataFrame) -> dict:
     if df.empty:
         return {"samples": 0}
     per_problem = df.groupby("problem_id")
-    return {
+
+    def mean(col: str) -> float | None:
+        v = pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(dtype=float)
+        return float(v.mean()) if v.notna().any() else None
+
+    out = {
         "samples": int(len(df)),
         "problems": int(per_problem.ngroups),
         "pass_rate": float(df.passed.mean()),
@@ -141,16 +146,60 @@ def rollout_stats(df: pd.DataFrame) -> dict:
         "mean_pass_fraction": float(df.pass_fraction.mean()),
         "problems_with_a_pass": int(per_problem.passed.any().sum()),
         "problems_with_pass_and_fail": int((per_problem.passed.any() & ~per_problem.passed.all()).sum()),
-        "mean_tokens": float(df.n_tokens.mean()),
+        "mean_tokens": mean("n_tokens"),
         "truncated_rate": float((df.finish_reason == "length").mean()),
         "verdicts": {k: int(v) for k, v in df.verdict.value_counts().items()},
-        "gen_time_per_sample_s": float(df.gen_time_s.mean()),
-        "grade_time_per_sample_s": float(df.grade_time_s.mean()),
+        "gen_time_per_sample_s": mean("gen_time_s"),
+        "grade_time_per_sample_s": mean("grade_time_s"),
     }
+    from cskit.stats import rate
+
+    # every rate with its n and 95% Wilson interval (samples are not independent within a problem: the
+    # interval is a floor on the uncertainty; per-problem numbers are in the table)
+    out["rates"] = {"pass": rate(int(df.passed.sum()), len(df)), "pass_lenient": rate(int(df.passed_lenient.sum()), len(df)),
+                    "valid": rate(int(df.valid.sum()), len(df)),
+                    "problems_with_a_pass": rate(int(per_problem.passed.any().sum()), int(per_problem.ngroups))}
+    if "grpo_step" in df and df.grpo_step.notna().any():   # the trajectory: how the pass rate moved
+        by = df.groupby("grpo_step")
+        out["by_step"] = [{"grpo_step": int(s), "samples": int(len(g)), "pass_rate": float(g.passed.mean()),
+                           "validity_rate": float(g.valid.mean())} for s, g in by]
+    return out
+
+
+def rlvr_rollouts(cfg, run, problems: Sequence[Problem]) -> tuple[pd.DataFrame, dict]:
+    """The RLVR trajectory: GRPO of the policy with the execution reward (the run stage 04 reuses as its
+    execution baseline, ``models/policy-execution``), every completion recorded by a :class:`TrajectoryLog`."""
+    from cskit.models import resolve_model
+    from cskit.prompts import question_text
+    from cskit.rl import batch_layout, train_grpo
+    from cskit.rl.grpo import load_train_problems, load_val_problems
+    from cskit.rollouts.trajectory import TRAJECTORY_COLUMNS, TrajectoryLog, assemble
+
+    out_path = run.data / "rollouts.parquet"
+    parts_dir = run.data / "rollouts.trajectory"
+    train = [p for p in load_train_problems(cfg) if p.has_tests]
+    layout = batch_layout(cfg.rl_prompts_per_step, cfg.rl_num_generations, cfg.rl_updates_per_step, 1,
+                          cfg.rl_micro_batch_size)
+    log = TrajectoryLog(parts_dir, {p.id: question_text(p) for p in train}, {p.id: p.source for p in train},
+                        {p.id: p for p in train}, updates_per_step=layout["updates_per_step"],
+                        policy_name="policy-execution", model=resolve_model(cfg.policy_model),
+                        limits=SandboxLimits.from_config(cfg), workers=int(cfg.sandbox_workers))
+    training = train_grpo(cfg, run, "execution", "policy-execution", problems=train,
+                          val_problems=load_val_problems(cfg), on_graded=log)
+    df = assemble(parts_dir, ROLLOUT_COLUMNS + TRAJECTORY_COLUMNS)
+    if not len(df):
+        raise RuntimeError(f"the RLVR run recorded no completion in {parts_dir}; if models/policy-execution was "
+                           "trained before (or by another profile), delete it to record the trajectory again")
+    write_parquet(out_path, df)
+    info = {"rlvr_steps": int(df.grpo_step.max()) + 1, "policies": sorted(df.policy.unique().tolist()),
+            "rlvr_cached": bool(training.get("cached")), "rlvr_policy_dir": training.get("policy_dir")}
+    return df, info
 
 
 def run_rollouts(cfg, run) -> dict:
-    """Stage 01: roll out the policy on the training problems (and the off-policy model if asked)."""
+    """Stage 01: the rollouts the RM learns from -- the RLVR trajectory (``rollout_source: rlvr``), one-shot
+    samples of the fixed policy (``sample``) or another trainer's log (``file:PATH``); and the off-policy
+    model's samples when ``pairs_offpolicy``."""
     from cskit.models import resolve_model
     from cskit.problems import load_problems
     from cskit.runinfo import write_stage_results
@@ -158,8 +207,21 @@ def run_rollouts(cfg, run) -> dict:
     problems = load_problems(cfg.train_problems, limit=int(cfg.max_train_problems), seed=int(cfg.seed))
     skipped = sum(not p.has_tests for p in problems)
     policy = resolve_model(cfg.policy_model)
-    df = collect_rollouts(problems, model_name=policy, out_path=run.data / "rollouts.parquet", cfg=cfg)
+    source = str(cfg.rollout_source)
+    extra: dict = {}
+    if source == "rlvr":
+        df, extra = rlvr_rollouts(cfg, run, problems)
+    elif source.startswith("file:"):
+        from cskit.rollouts.external import load_external_rollouts
+
+        df = load_external_rollouts(source[5:], [p for p in problems if p.has_tests], ROLLOUT_COLUMNS,
+                                    limits=SandboxLimits.from_config(cfg), workers=int(cfg.sandbox_workers))
+        write_parquet(run.data / "rollouts.parquet", df)
+    else:
+        df = collect_rollouts(problems, model_name=policy, out_path=run.data / "rollouts.parquet", cfg=cfg)
     metrics = rollout_stats(df)
+    metrics.update(extra)
+    metrics["rollout_source"] = source
     metrics["problems_without_tests_skipped"] = int(skipped)
     metrics["policy"] = cfg.policy_model
     if cfg.pairs_offpolicy and cfg.offpolicy_model:

@@ -15,7 +15,8 @@ run, so the supervisor can kill every process of the run by uid), applies the rl
   on descriptor 3 (written by the wrapper, so an ``os._exit`` before the end never reports ``ok``);
 * ``serve``  -- (call/assert) the program as module ``solution``, then answers the driver's
   requests (describe names, call a function, read a plain-data global) over descriptor 3, values
-  encoded by the codec. Expected values never reach this process;
+  encoded by the codec; a return value that is not plain data (an ``re.Match``, a generator) is
+  answered with its type name and truth value only. Expected values never reach this process;
 * ``inproc`` -- the flagged fallback for tests that need objects of candidate-defined classes: the
   supervisor sends setup and test program, and they run here, after the candidate's code.
 
@@ -25,6 +26,8 @@ say-so. The supervisor and driver treat every byte from this side as untrusted d
 import builtins
 import os
 import sys
+
+HARD_EXIT = os._exit  # bound before any candidate code runs: a patched ``os._exit`` does not keep a run alive
 
 # LiveCodeBench's import prelude, exactly as ``lcb_runner/evaluation/testing_util.py`` (``import_string``,
 # LiveCodeBench/LiveCodeBench) prepends it to call- and stdio-kind programs.
@@ -84,11 +87,11 @@ def become_child(fds, uid, rlimit_items):
         resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def fresh_globals(name, prelude_ns):
-    g = dict(prelude_ns) if prelude_ns is not None else {}
-    g["__name__"] = name
-    g["__builtins__"] = builtins
-    return g
+def fresh_globals(name, prelude_builtins):
+    """A module namespace; with the prelude, its names are found through ``__builtins__`` (a dict of
+    the built-ins overlaid with the prelude's bindings, built once in the zygote), so a run does not
+    copy -- and so touch and page-fault in -- the thousand objects of the prelude."""
+    return {"__name__": name, "__builtins__": prelude_builtins if prelude_builtins is not None else builtins}
 
 
 def run_stdio(code, prelude_ns):
@@ -119,7 +122,7 @@ def run_stdio(code, prelude_ns):
         os.write(3, line)
     except OSError:
         pass
-    os._exit(0)
+    HARD_EXIT(0)
 
 
 def resolve(g, name, lcb):
@@ -177,20 +180,20 @@ def serve(code, prelude_ns, setup_imports=None):
     except BaseException as e:
         print_traceback()
         reply({"t": "load_error", "etype": error_name(e), "mro": mro_names(e)})
-        os._exit(0)
+        HARD_EXIT(0)
     reply({"t": "loaded"})
     while True:
         try:
             raw = recv_frame(read)  # noqa: F821
         except BaseException:
-            os._exit(0)
+            HARD_EXIT(0)
         if raw is None:
-            os._exit(0)
+            HARD_EXIT(0)
         try:
             msg = decode(raw)  # noqa: F821
             op = msg["t"]
         except BaseException:
-            os._exit(0)
+            HARD_EXIT(0)
         if op == "describe":
             tags = {}
             for n in msg.get("names", []):
@@ -214,15 +217,19 @@ def serve(code, prelude_ns, setup_imports=None):
                 continue
             try:
                 tree = to_tree(v)  # noqa: F821
-            except BaseException:
-                reply({"t": "unencodable", "type": type_name(v)})  # noqa: F821
+            except BaseException:  # not plain data: the driver gets an opaque handle with its truth value
+                try:
+                    truth = bool(v)
+                except BaseException:
+                    truth = None
+                reply({"t": "opaque", "type": type_name(v), "truth": truth})  # noqa: F821
                 continue
             try:
                 send_frame(write, JSON_DUMPS(["d", "t", "ret", "v", tree]).encode())  # noqa: F821
             except BaseException:
-                os._exit(0)
+                HARD_EXIT(0)
         else:
-            os._exit(0)
+            HARD_EXIT(0)
 
 
 def run_inproc(code):
@@ -234,7 +241,7 @@ def run_inproc(code):
         raw = recv_frame(sock.recv)  # noqa: F821
         job = decode(raw)  # noqa: F821
     except BaseException:
-        os._exit(0)
+        HARD_EXIT(0)
     g = fresh_globals("solution", None)
     status, etype = "ok", ""
     try:
@@ -251,31 +258,36 @@ def run_inproc(code):
     except BaseException:
         pass
     send_frame(sock.sendall, encode({"status": status, "etype": etype}).encode())  # noqa: F821
-    os._exit(0)
+    HARD_EXIT(0)
 
 
-def prelude_zygote(ctl):
-    """Warm once per sandbox (LiveCodeBench's prelude imported), then, per sample, fork the sample's
-    candidate zygote, which reads its header (code, mode, limits) from a pipe: this process never
-    holds candidate code, and no sample's zygote inherits another's."""
+def prelude_zygote(ctl, with_prelude):
+    """Warm once per sandbox (LiveCodeBench's prelude imported when ``with_prelude``), then, per sample,
+    fork the sample's candidate zygote, which reads its header (code, mode, limits) from a pipe: this
+    process never holds candidate code, and no sample's zygote inherits another's."""
     import fcntl  # noqa: F401 - imported once here, not in every child
+    import gc
     import marshal
     import resource  # noqa: F401
     import signal
     import socket
     import threading  # noqa: F401
 
-    default_limit = sys.getrecursionlimit()
-    prelude_ns = {"__builtins__": builtins}
-    exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), prelude_ns)
+    prelude_ns = None
+    if with_prelude:
+        ns = {"__builtins__": builtins}
+        exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), ns)
+        prelude_ns = dict(builtins.__dict__)  # what LiveCodeBench's prepended prelude leaves bound
+        prelude_ns.update((k, v) for k, v in ns.items() if k != "__builtins__")
+    gc.freeze()  # children do not copy the warm heap when their collector runs
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sample zygotes are reaped by the kernel
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(ctl, 1024, 4)
         except OSError:
-            os._exit(0)
+            HARD_EXIT(0)
         if not data or len(fds) != 2:
-            os._exit(0)
+            HARD_EXIT(0)
         pid = os.fork()
         if pid == 0:
             try:
@@ -289,49 +301,49 @@ def prelude_zygote(ctl):
                     chunks.append(b)
                 os.close(fds[1])
                 job = marshal.loads(b"".join(chunks))
-                if job["mode"] == "assert":  # HumanEval/MBPP semantics: no prelude, the default limit
-                    sys.setrecursionlimit(default_limit)
-                zygote(socket.socket(fileno=fds[0]), job, prelude_ns if job["mode"] != "assert" else None)
+                zygote(socket.socket(fileno=fds[0]), job, prelude_ns)
             except BaseException:
                 pass
-            os._exit(0)
+            HARD_EXIT(0)
         for fd in fds:
             os.close(fd)
 
 
 def zygote(ctl, job, prelude_ns):
-    """One sample's zygote: compile the code (never run it), then fork one child per ``run`` command."""
+    """One sample's zygote: compile the code (never run it), then fork one child per ``run`` command
+    until the supervisor hangs up (then it returns, and its process ends)."""
+    import gc
     import socket
 
-    mode = job["mode"]
     rlimit_items = job["rlimits"]
     try:
         code = compile(job["code"], "<solution>", "exec")
+        setup_imports = compile(job["setup_imports"], "<setup>", "exec") if job.get("setup_imports") else None
     except BaseException as e:
         socket.send_fds(ctl, [encode({"op": "compile_error", "etype": error_name(e)}).encode()], [])  # noqa: F821
-        os._exit(0)
-    setup_imports = compile(job["setup_imports"], "<setup>", "exec") if job.get("setup_imports") else None
+        return
+    gc.freeze()  # children do not copy the warm heap when their collector runs
     socket.send_fds(ctl, [encode({"op": "ready"}).encode()], [])  # noqa: F821
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
         except OSError:
-            os._exit(0)
+            return
         if not data:
-            os._exit(0)
+            return
         try:
             cmd = decode(data)  # noqa: F821
         except BaseException:
-            os._exit(1)
+            return
         if cmd.get("op") != "run":
-            os._exit(0)
+            return
         pid = os.fork()
         if pid == 0:
             try:
                 ctl.close()
                 become_child(fds, cmd.get("uid"), rlimit_items)
             except BaseException:
-                os._exit(120)
+                HARD_EXIT(120)
             kind = cmd["kind"]
             if kind == "stdio":
                 run_stdio(code, prelude_ns)
@@ -339,7 +351,7 @@ def zygote(ctl, job, prelude_ns):
                 serve(code, prelude_ns, setup_imports)
             else:
                 run_inproc(code)
-            os._exit(0)
+            HARD_EXIT(0)
         for fd in fds:
             os.close(fd)
         socket.send_fds(ctl, [encode({"op": "pid", "pid": pid}).encode()], [])  # noqa: F821
@@ -359,4 +371,4 @@ def zygote(ctl, job, prelude_ns):
         try:
             socket.send_fds(ctl, [encode({"op": "exit", "pid": pid, "rc": rc}).encode()], [])  # noqa: F821
         except OSError:
-            os._exit(0)
+            return

@@ -7,10 +7,12 @@ this file's code into its processes next to the harness, and the host imports it
 What crosses: ``None, bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset``,
 nested, as a JSON text in which every container is a tagged list (``["l", ...]``, ``["t", ...]``,
 ``["d", k1, v1, ...]``, ``["s", ...]``, ``["f", ...]``, ``["c", re, im]``, ``["b", hex]``, and
-``["I", hex]`` for integers beyond 2**53). Subclasses of these types (``namedtuple``, ``Counter``,
+``["I", hex]`` for integers beyond 2**53), and the built-in classes ``int, str, float, ...``
+themselves (``["T", "int"]``). Subclasses of these types (``namedtuple``, ``Counter``,
 ``OrderedDict``, ``IntEnum``...) are sent as their base type.
 
-Guaranteed on the decoding (trusted) side: :func:`decode` builds only the types above, calls no
+Guaranteed on the decoding (trusted) side: :func:`decode` builds only the types above (and
+returns built-in classes by name from a fixed table), calls no
 function or method named by the data and constructs no class of the sender's choosing; its input
 is capped in bytes (``max_bytes``), nesting depth (``MAX_DEPTH``) and number of nodes
 (``MAX_NODES``). Anything else -- malformed JSON, unknown tags, JSON objects, unhashable set
@@ -30,6 +32,8 @@ MAX_DEPTH = 200
 MAX_NODES = 2_000_000
 MAX_BYTES = 64 << 20
 SMALL_INT = 1 << 53
+# the built-in classes themselves may cross as values (MBPP 533 passes ``int``/``str``/``float``)
+BUILTIN_TYPES = {t.__name__: t for t in (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)}
 FRAME_HEADER = struct.Struct(">I")
 
 # bound now: a later monkeypatch of json.dumps/loads in the same interpreter does not reach the codec
@@ -70,6 +74,8 @@ def to_tree(v, depth=0, counter=None):
         return ["c", v.real, v.imag]
     if t is bytes:
         return ["b", v.hex()]
+    if t is type and BUILTIN_TYPES.get(getattr(v, "__name__", None)) is v:
+        return ["T", v.__name__]
     # subclasses travel as their base type (bool cannot be subclassed)
     if isinstance(v, bool):
         return bool(v)
@@ -148,6 +154,8 @@ def from_tree(x, depth, counter):
         return complex(float(items[0]), float(items[1]))
     if tag == "b" and len(items) == 1 and type(items[0]) is str:
         return bytes.fromhex(items[0])
+    if tag == "T" and len(items) == 1 and type(items[0]) is str and items[0] in BUILTIN_TYPES:
+        return BUILTIN_TYPES[items[0]]
     if tag == "I" and len(items) == 1 and type(items[0]) is str and 0 < len(items[0]) <= 1 << 20:
         s = items[0]
         body = s[1:] if s[:1] == "-" else s

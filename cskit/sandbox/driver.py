@@ -1,19 +1,22 @@
 """In-sandbox, trusted side: the test driver of call- and assert-kind tests.
 
 Shipped into the sandbox with ``codec.py``, ``candidate.py`` and ``harness.py`` (one namespace, stdlib
-only). The supervisor forks one driver per test, under a uid of its own (not the candidate's), in a
-process in which candidate code never ran. The driver holds the test program -- HumanEval's
-``check``, MBPP's asserts and ``test_setup_code``, the problem's own helpers (the top-level code of
-its starter code other than the entry point, e.g. HumanEval/32's ``poly``) -- and reaches the
-candidate only through :class:`CandidateFunction` proxies that send plain data over a socket to the
-candidate's process (``candidate.serve``) and decode the answer with the codec.
+only). The supervisor forks one driver per sandbox (again after a test that had to be killed), under a
+uid of its own (not the candidate's), in a process in which candidate code never ran; it runs the
+samples' tests one after another, each in fresh globals, each with a fresh candidate process. The
+driver holds the test program -- HumanEval's ``check``, MBPP's asserts and ``test_setup_code``, the
+problem's own helpers (the top-level code of its starter code other than the entry point, e.g.
+HumanEval/32's ``poly``) -- and reaches the candidate only through :class:`CandidateFunction` proxies
+that send plain data over a socket to the candidate's process (``candidate.serve``) and decode the
+answer with the codec.
 
 Guaranteed: the verdict is computed in this interpreter, which the candidate cannot patch, trace,
 signal or read (other uid; only codec-decoded plain data arrives: no candidate object, type or
 code). A return value compared with ``==`` or used in ``abs(f(x) - y) < tol`` is a real ``int``,
 ``float``, ``list``...; exceptions the candidate raises arrive as the nearest built-in exception
-class. A candidate that dies, hangs up, answers garbage or returns something that is not plain
-data fails the test even when the test program catches the exception (the failure is sticky).
+class; a return value that is not plain data arrives as an :class:`OpaqueValue` (its truth value
+only, equal to nothing else). A candidate that dies, hangs up or answers garbage fails the test even
+when the test program catches the exception (the failure is sticky).
 
 The in-process fallback (``NeedsInProcess``): when the test program refers to a name the candidate
 defines as a class or other non-data object (MBPP 367/927 build instances of the solution's
@@ -88,7 +91,9 @@ class Channel:
         try:
             raw = recv_frame(self.sock.recv, self.max_bytes)  # noqa: F821 - codec.py, same namespace
         except CodecError as e:  # noqa: F821
-            self.fail("ProtocolError", "oversized or cut reply from the candidate: %s" % e, "harness_error")
+            if "too large" in str(e):
+                self.fail("OutputLimit", "the candidate's reply exceeds %d bytes" % self.max_bytes, "output_limit")
+            self.fail("ProtocolError", "cut reply from the candidate: %s" % e, "harness_error")
         except OSError as e:
             self.fail("EarlyExit", "candidate connection lost: %s" % type(e).__name__)
         if raw is None:
@@ -131,6 +136,10 @@ class Channel:
             return reply
         if t == "exc":
             raise candidate_exception(str(reply.get("etype", "Exception"))[:80], reply.get("mro"))
+        if t == "opaque" and want == "ret":
+            truth = reply.get("truth")
+            return {"t": "ret", "v": OpaqueValue(str(reply.get("type", "object"))[:60],
+                                                 truth if type(truth) is bool else None)}
         if t == "unencodable":
             self.fail("UnencodableValue", "the candidate returned a %s, which is not plain data"
                       % str(reply.get("type", "value"))[:60])
@@ -151,6 +160,26 @@ class Channel:
     def get(self, name):
         r = self.request({"t": "get", "name": name}, "ret")
         return r.get("v")
+
+
+class OpaqueValue:
+    """What the test sees for a return value that is not plain data (an ``re.Match``, a generator):
+    its truth value, as the candidate's process computed it (``assert f(x)`` / ``assert not f(x)``
+    work as in-process), and nothing else -- it equals only itself, supports no arithmetic, no
+    ordering, no iteration. Its truth value gives the candidate nothing a returned ``True`` would not."""
+
+    __slots__ = ("type_name", "truth")
+
+    def __init__(self, type_name, truth):
+        self.type_name, self.truth = type_name, truth
+
+    def __bool__(self):
+        if self.truth is None:
+            raise TypeError("the candidate's %s object has no truth value" % self.type_name)
+        return self.truth
+
+    def __repr__(self):
+        return "<candidate %s object>" % self.type_name
 
 
 class CandidateFunction:
@@ -270,8 +299,8 @@ def format_tb():
         return ""
 
 
-def drive(job, test_input, sock_fd, res_fd):
-    """Run one test in this (trusted) process and write its outcome as one frame to ``res_fd``."""
+def run_test(job, test_input, sock_fd):
+    """Run one test in this (trusted) process; its outcome as a dict (the candidate socket is closed)."""
     chan = Channel(socket.socket(fileno=sock_fd), job["max_bytes"])
     out = {"status": "ok", "etype": "", "result": None, "detail": "", "fallback": ""}
     try:
@@ -282,7 +311,7 @@ def drive(job, test_input, sock_fd, res_fd):
     except NeedsInProcess as e:
         out["fallback"] = str(e) or "needs candidate objects"
     except CandidateFailure as e:
-        out.update(status="harness_error" if e.verdict == "harness_error" else "error", etype=e.etype,
+        out.update(status=e.verdict if e.verdict in ("harness_error", "output_limit") else "error", etype=e.etype,
                    detail=e.detail)
     except BadTest as e:
         out.update(status="bad_test", etype="BadTest", detail=str(e))
@@ -293,15 +322,47 @@ def drive(job, test_input, sock_fd, res_fd):
         out.update(status="ok", etype="", detail="", fallback=chan.needs_inproc)
     elif chan.failure is not None and out["status"] == "ok" and not out["fallback"]:
         f = chan.failure
-        out.update(status="harness_error" if f.verdict == "harness_error" else "error", etype=f.etype,
+        out.update(status=f.verdict if f.verdict in ("harness_error", "output_limit") else "error", etype=f.etype,
                    detail=f.detail)
     try:
-        data = JSON_DUMPS(out).encode()  # noqa: F821
-    except BaseException:
-        data = JSON_DUMPS({"status": "error", "etype": "TypeError", "result": None, "detail": "",  # noqa: F821
-                           "fallback": ""}).encode()
-    try:
-        send_frame(fd_writer(res_fd), data)  # noqa: F821
+        chan.sock.close()
     except OSError:
         pass
-    os._exit(0)
+    return out
+
+
+def serve_tests(ctl, res_fd):
+    """The driver loop: a ``sample`` command brings the sample's trusted half (driver job and tests) on a
+    pipe; each ``(test index, candidate socket)`` after it runs that test and writes its outcome as one
+    frame to ``res_fd``. Ends when the supervisor hangs up."""
+    import marshal
+
+    write = fd_writer(res_fd)  # noqa: F821
+    job, tests = None, []
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(ctl, 64, 2)
+        except OSError:
+            os._exit(0)
+        if not data or len(fds) != 1:
+            os._exit(0)
+        if data == b"sample":
+            chunks = []
+            while True:
+                b = os.read(fds[0], 1 << 20)
+                if not b:
+                    break
+                chunks.append(b)
+            os.close(fds[0])
+            job, tests = marshal.loads(b"".join(chunks))
+            continue
+        out = run_test(job, tests[int(data)], fds[0])
+        try:
+            data = JSON_DUMPS(out).encode()  # noqa: F821
+        except BaseException:
+            data = JSON_DUMPS({"status": "error", "etype": "TypeError", "result": None, "detail": "",  # noqa: F821
+                               "fallback": ""}).encode()
+        try:
+            send_frame(write, data)  # noqa: F821
+        except OSError:
+            os._exit(0)

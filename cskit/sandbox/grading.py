@@ -4,16 +4,18 @@ Comparison rules
 * stdio: lines compared after stripping each line and dropping trailing empty lines; when a line
   differs, it is split into whitespace tokens and tokens match if equal, or if both are numbers:
   integers exactly (``007 == 7``), otherwise ``math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)``.
-* call: the harness returns ``json.dumps`` of the return value (tuples as lists); it is compared with
-  the test's JSON ``output`` recursively: exact for ints, strings, bools (``true != 1``), float tolerance otherwise.
-* assert: a test passes iff the setup + candidate + test program ran to completion without exception.
-A test is graded only when the harness confirmed completion over its private result pipe (random
-nonce): early exits, killed harnesses and crashes after correct output never pass.
+* call: the trusted driver returns ``json.dumps`` of the decoded return value (tuples as lists); it
+  is compared here with the test's JSON ``output`` recursively: exact for ints, strings, bools
+  (``true != 1``), float tolerance otherwise. Expected outputs never leave the host.
+* assert: a test passes iff setup + test program ran to completion in the driver, calling the
+  candidate through proxies (or, flagged ``in_process``, in the candidate's interpreter).
+A test is graded only from a validated supervisor message; anything malformed, duplicated or
+missing is ``harness_error`` with the reason, never an exception on the host.
 
 Verdicts per test: ``passed, wrong_answer, timeout, runtime_error, memory, syntax_error,
-output_limit, skipped`` (after a timeout, when ``SandboxLimits.skip_after_timeout``); per sample
-also ``no_code`` and ``no_tests``. A sample's verdict is ``passed`` when every test passed, else the
-verdict of its first failing test.
+output_limit, skipped`` (after a timeout, when ``SandboxLimits.skip_after_timeout``),
+``harness_error``; per sample also ``no_code`` and ``no_tests``. A sample's verdict is ``passed``
+when every test passed, else the verdict of its first failing test.
 """
 from __future__ import annotations
 
@@ -258,7 +260,8 @@ def sample_job(problem, code: str, inputs: list[str], want_stdout: bool = False)
     test data); the trusted half holds the test inputs/programs, setup code and the problem's helpers."""
     kind = problem.kind
     if kind not in ("stdio", "call", "assert"):
-        raise ValueError(f"problem {getattr(problem, 'id', '')!r} has kind {kind!r}; only stdio/call/assert can be executed")
+        raise ValueError(f"problem {getattr(problem, 'id', '')!r} has kind {kind!r}; "
+                         "only stdio/call/assert can be executed")
     setup = getattr(problem, "setup_code", "") or ""
     header = {"mode": kind, "code": code, "entry_point": getattr(problem, "entry_point", "") or "",
               "want_stdout": want_stdout}
@@ -295,6 +298,18 @@ def _run_with_retry(header: dict, trusted: dict, n: int, limits: SandboxLimits, 
 def _level(results: list[TestResult]) -> str:
     levels = {r.isolation_level for r in results}
     return "in_process" if "in_process" in levels else ("process" if "process" in levels else "")
+
+
+def verdict_summary(results) -> dict:
+    """Counts a stage reports with its grades: samples, passes, verdicts, and how many verdicts used the
+    in-process fallback (``isolation_level == "in_process"``) or ended in ``harness_error``."""
+    results = list(results)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    return {"n": len(results), "passed": counts.get("passed", 0), "verdicts": counts,
+            "in_process": sum(getattr(r, "isolation_level", "") == "in_process" for r in results),
+            "harness_error": counts.get("harness_error", 0)}
 
 
 # ---------------------------------------------------------------- public API

@@ -1,116 +1,32 @@
-"""In-sandbox supervisor: ``python -I -S -c BOOTSTRAP ISOLATION JOB_FD RESULT_FD``, one per sample.
+"""In-sandbox supervisor: ``python -I -S -c BOOTSTRAP ISOLATION JOB_FD RESULT_FD``, one per sandbox.
 
 The bootstrap (``isolation.BOOTSTRAP``) reads the first frame of the job from ``JOB_FD`` --
-``marshal((code objects of codec.py, candidate.py, driver.py and this file, header))`` -- executes
-them into one namespace and calls ``main(header)``. Standalone on purpose (stdlib only, never
-imports cskit): it runs with the base interpreter, inside the namespaces, without the venv.
+``marshal((code objects of codec.py, candidate.py, driver.py and this file, worker settings))`` --
+executes them into one namespace and calls ``main(settings)``; samples then follow on ``JOB_FD`` as
+pairs of frames (header, trusted half) until the host closes it. Standalone on purpose (stdlib only,
+never imports cskit): it runs with the base interpreter, inside the namespaces, without the venv.
 
 1. ``unshare`` mode only: build a minimal root (tmpfs + read-only binds of /usr, the interpreter
    prefix, a few /etc files, /dev nodes, a fresh /proc, a size-capped /tmp), ``chroot`` into it;
    the namespace init (pid 1) forks and waits, the supervisor runs in the child;
-2. fork the candidate zygote (``candidate.zygote``) from the header alone -- the code, limits and
-   mode -- and only *then* read the second, trusted frame (tests, nonce, setup code, helpers), so no
-   process forked from the zygote ever holds a test program or an expected value;
-3. per test: ask the zygote for a fresh child under a new private uid; for call/assert tests fork a
-   driver (``driver.drive``) under the driver's own uid, connected to the child by a socketpair;
-   feed stdin, drain and cap stdout/stderr, enforce the wall-clock limit, kill every process of the
-   run's uid when it ends (a setsid()/double-fork grandchild included), empty /tmp, and write one
-   ``{"event": "test", ...}`` line for it to ``RESULT_FD``, which no candidate process can reach
-   (closed before the zygote starts; the supervisor is root, the candidate is not).
+2. fork two warm prelude zygotes (``candidate.prelude_zygote``: with and without LiveCodeBench's
+   prelude) before reading any sample, so nothing forked from them ever holds a test;
+3. per sample: read the header (code, mode, limits) and have a prelude zygote fork the sample's
+   candidate zygote from it; only *then* read the trusted half (tests, nonce, setup code, helpers);
+4. per test: ask the candidate zygote for a fresh child under a new private uid; for call/assert
+   tests hand the child's socket to the driver (``driver.serve_tests``: one per sandbox, forked
+   from this process under the driver's own uid, restarted after a kill); feed stdin, drain and cap
+   stdout/stderr, enforce the wall-clock limit, kill every process of the run's uid when it ends
+   (a setsid()/double-fork grandchild included), empty /tmp and System V IPC, and write one
+   ``{"event": "test", ...}`` line to ``RESULT_FD``, which no candidate process can reach (closed
+   in every zygote; the supervisor is root, the candidate is not).
 
 The supervisor is the only writer of ``RESULT_FD``; every message carries the job's nonce. The host
-still validates every message (``isolation.run_sample``) and never trusts its shape.
+still validates every message (``isolation.SandboxWorker``) and never trusts its shape.
 """
 import os
 import sys
 import time
-
-def _build_root(job):
-    """unshare mode: we are root in fresh mount/pid/net/ipc/uts namespaces; make a minimal root."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-    MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-
-    def mount(src, tgt, fstype, flags, data=None):
-        enc = lambda s: s.encode() if s is not None else None  # noqa: E731
-        if libc.mount(enc(src), enc(tgt), enc(fstype), flags, enc(data)) != 0:
-            e = ctypes.get_errno()
-            raise OSError(e, "sandbox mount failed: %s -> %s: %s" % (src, tgt, os.strerror(e)))
-
-    def bind_ro(src, dst, rec=True):
-        mount(src, dst, None, MS_BIND | (MS_REC if rec else 0))
-        mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
-
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    base = job["root_mount"]
-    mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-    root = base + "/r"
-    os.mkdir(root, 0o755)
-    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
-        src = "/" + top
-        if os.path.islink(src):
-            os.symlink(os.readlink(src), root + src)
-        elif os.path.isdir(src):
-            os.mkdir(root + src, 0o755)
-            bind_ro(src, root + src)
-    for prefix in job["ro_dirs"]:
-        if os.path.isdir(root + prefix) and os.path.ismount(root + prefix):
-            continue
-        os.makedirs(root + prefix, 0o755, exist_ok=True)
-        bind_ro(prefix, root + prefix)
-    os.mkdir(root + "/etc", 0o755)
-    for f in job["etc_files"]:
-        if os.path.isfile(f):
-            open(root + f, "w").close()
-            bind_ro(f, root + f, rec=False)
-    os.mkdir(root + "/dev", 0o755)
-    mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=755")
-    for d in ("null", "zero", "full", "random", "urandom"):
-        open(root + "/dev/" + d, "w").close()
-        mount("/dev/" + d, root + "/dev/" + d, None, MS_BIND)
-    for i, n in enumerate(("stdin", "stdout", "stderr")):
-        os.symlink("/proc/self/fd/%d" % i, root + "/dev/" + n)
-    os.symlink("/proc/self/fd", root + "/dev/fd")
-    os.mkdir(root + "/proc", 0o555)
-    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.mkdir(root + "/tmp")
-    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=%dm,mode=1777" % job["tmpfs_mb"])
-    mount(None, base, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-    os.chroot(root)
-    os.chdir("/")
-    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-
-
-def _become_child_of_init(backstop_s, close_fds=()):
-    """unshare mode: stay as the namespace's init (pid 1, root) and run the candidate in a child, so
-    that the candidate gets normal signal semantics; init's exit tears the namespace down. Init also
-    keeps a wall-clock backstop, should the host process die without killing the launcher."""
-    pid = os.fork()
-    if pid == 0:
-        return
-    import signal
-
-    signal.signal(signal.SIGALRM, lambda *a: os._exit(137))
-    signal.alarm(int(backstop_s))
-    for fd in (0, 1, 2, *close_fds):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    while True:
-        try:
-            wpid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            os._exit(1)
-        if wpid == pid:
-            break
-    if os.WIFSIGNALED(status):
-        os._exit(128 + os.WTERMSIG(status))
-    os._exit(os.WEXITSTATUS(status))
-
-
 
 
 def read_frame(fd):
@@ -147,7 +63,12 @@ class Supervisor:
         self.runs = 0
         self.nonce = worker["nonce"]
         self.cwd = worker["cwd"]
-        self.job = None
+        self.job = self.driver_job = None
+        self.zygotes = {}
+        self.dserver = None
+        self.driver_sample = None
+        self.exited = []
+        self.tests = []
 
     # ------------------------------------------------------------ plumbing
     def host(self, **msg):
@@ -177,24 +98,34 @@ class Supervisor:
         self.runs = self.runs % self.uid_span + 1
         return self.base_uid + self.runs if self.switch else None
 
-    def start_prelude_zygote(self):
-        """Fork the warm zygote every sample's candidate zygote is forked from (before any sample)."""
-        import base64  # noqa: F401 - imported once, used per test
-        import resource  # noqa: F401
-        import select  # noqa: F401
+    def prelude_zygote_ctl(self, with_prelude):
+        """The warm zygote that samples' candidate zygotes are forked from: one with LiveCodeBench's
+        prelude imported (stdio/call), one without (assert: a smaller process forks faster). Both are
+        forked at start-up, before the supervisor reads any sample, so neither (nor anything forked
+        from them) ever holds a test, not even in freed memory."""
         import socket
 
-        self.zctl, zyg = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        key = bool(with_prelude)
+        if key in self.zygotes:
+            return self.zygotes[key]
+        if self.job is not None:
+            raise RuntimeError("prelude zygotes are forked before the first sample only")
+        zctl, zyg = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             try:
-                self.zctl.close()
+                for other in self.zygotes.values():
+                    other.close()
+                zctl.close()
                 close_except({zyg.fileno()})  # the job pipe and the result pipe are gone from here on
-                prelude_zygote(zyg)  # noqa: F821 - candidate.py
+                self.job = self.driver_job = None
+                prelude_zygote(zyg, key)  # noqa: F821 - candidate.py
             except BaseException:
                 pass
             os._exit(0)
         zyg.close()
+        self.zygotes[key] = zctl
+        return zctl
 
     def start_zygote(self):
         """This sample's candidate zygote, forked by the prelude zygote from the header alone."""
@@ -207,7 +138,7 @@ class Supervisor:
         candidate_job = {"mode": job["mode"], "code": job["code"], "setup_imports": job.get("setup_imports", ""),
                          "rlimits": sorted(job["rlimits"].items())}
         r, w = os.pipe()
-        socket.send_fds(self.zctl, [b"sample"], [zyg.fileno(), r])
+        socket.send_fds(self.prelude_zygote_ctl(job["mode"] != "assert"), [b"sample"], [zyg.fileno(), r])
         zyg.close()
         os.close(r)
         try:
@@ -218,83 +149,21 @@ class Supervisor:
             os.close(w)
 
     def kill_run(self, uid, pid):
-        """SIGKILL every process of a run: all of its uid (atomically, by ``kill(-1)`` from a helper
-        under that uid), or its process group when there is no private uid."""
-        import signal
+        kill_run(uid, pid)  # noqa: F821 - confine.py
 
-        if uid is None:
-            for f in (os.killpg, os.kill):
-                try:
-                    f(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            return
-        if not self.uid_alive(uid):
-            return
-        h = os.fork()
-        if h == 0:
-            try:
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-            except BaseException:
-                pass
-            os._exit(0)
-        os.waitpid(h, 0)
+    def clean_run(self):
+        clean_dir(self.cwd)  # noqa: F821 - confine.py
+        clean_ipc()  # noqa: F821
 
-    def uid_alive(self, uid):
-        try:
-            pids = [p for p in os.listdir("/proc") if p.isdigit()]
-        except OSError:
-            return True
-        for p in pids:
-            try:
-                if os.stat("/proc/" + p).st_uid == uid:
-                    return True
-            except OSError:
-                pass
-        return False
+    def driver_server(self):
+        """The sandbox's driver: ``(pid, control socket, result pipe)``, forked on first use (and again
+        after one had to be killed). It lives across samples, so its interpreter stays warm; each
+        sample's trusted half reaches it over a pipe (``send_sample``)."""
+        import socket
 
-    def clean_cwd(self):
-        try:
-            names = os.listdir(self.cwd)
-        except OSError:
-            return
-        if names:
-            import shutil
-
-            for n in names:
-                p = os.path.join(self.cwd, n)
-                try:
-                    if os.path.isdir(p) and not os.path.islink(p):
-                        shutil.rmtree(p, ignore_errors=True)
-                    else:
-                        os.unlink(p)
-                except OSError:
-                    pass
-
-    def clean_ipc(self):
-        """Remove the System V IPC objects a run left behind (the IPC namespace outlives runs)."""
-        ids = {}
-        for kind in ("shm", "sem", "msg"):
-            try:
-                with open("/proc/sysvipc/" + kind) as f:
-                    lines = f.read().splitlines()[1:]
-            except OSError:
-                continue
-            ids[kind] = [int(ln.split()[1]) for ln in lines if len(ln.split()) > 1 and ln.split()[1].isdigit()]
-        if not any(ids.values()):
-            return
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        for i in ids.get("shm", []):
-            libc.shmctl(i, 0, None)  # IPC_RMID
-        for i in ids.get("sem", []):
-            libc.semctl(i, 0, 0)
-        for i in ids.get("msg", []):
-            libc.msgctl(i, 0, None)
-
-    def spawn_driver(self, inp, sd):
+        if self.dserver is not None:
+            return self.dserver
+        dctl, dz = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -302,7 +171,8 @@ class Supervisor:
                 null = os.open("/dev/null", os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
-                close_except({sd.fileno(), w})
+                close_except({dz.fileno(), w})
+                self.tests = self.driver_job = None  # it gets each sample's tests from the pipe
                 if self.switch:
                     os.setgroups([])
                     os.setresgid(self.base_uid, self.base_uid, self.base_uid)
@@ -310,16 +180,64 @@ class Supervisor:
                 import resource
 
                 for name, (soft, hard) in self.job["rlimits"].items():
+                    if name == "RLIMIT_CPU":  # one driver serves many tests; each one's wall clock is enforced
+                        continue
                     resource.setrlimit(getattr(resource, name), (soft, hard))
-                drive(self.driver_job, inp, sd.fileno(), w)  # noqa: F821 - driver.py
+                serve_tests(dz, w)  # noqa: F821 - driver.py
             except BaseException:
                 pass
             os._exit(121)
+        dz.close()
         os.close(w)
-        return pid, r
+        self.dserver = (pid, dctl, r)
+        self.driver_sample = None
+        return self.dserver
+
+    def send_sample(self, dctl):
+        """Hand the driver this sample's trusted half (once per sample and driver)."""
+        import marshal
+        import socket
+
+        if self.driver_sample == self.nonce:
+            return
+        r, w = os.pipe()
+        socket.send_fds(dctl, [b"sample"], [r])
+        os.close(r)
+        try:
+            fd_writer(w)(marshal.dumps((self.driver_job, self.tests)))  # noqa: F821
+        finally:
+            os.close(w)
+        self.driver_sample = self.nonce
+
+    def drop_driver(self, kill):
+        if self.dserver is None:
+            return
+        pid, dctl, r = self.dserver
+        self.dserver = None
+        if kill:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        dctl.close()  # the driver leaves on this hang-up; it is reaped later, without waiting here
+        os.close(r)
+        self.exited.append(pid)
+        self.reap(block=kill)
+
+    def reap(self, block=False):
+        """Reap drivers that have ended (all of them when ``block``)."""
+        left = []
+        for pid in self.exited:
+            try:
+                done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if not done:
+                left.append(pid)
+        self.exited = left
 
     # ------------------------------------------------------------ one run of the candidate
-    def run(self, inp, kind):
+    def run(self, i, inp, kind):
         import base64
         import select
         import socket
@@ -351,14 +269,22 @@ class Supervisor:
         if not msg or msg.get("op") != "pid":
             raise EOFError("the candidate zygote did not start a run")
         cpid = msg["pid"]
+        if uid is None:  # no private uid: the host must know the run's process group to end it on abort
+            self.host(event="pgid", pgid=cpid)
         dpid = res_r = None
         if kind == "serve":
-            dpid, res_r = self.spawn_driver(inp, sd)
+            dpid, dctl, res_r = self.driver_server()
+            try:
+                self.send_sample(dctl)
+                socket.send_fds(dctl, [b"%d" % i], [sd.fileno()])
+            except OSError:
+                pass
             sd.close()
         elif kind == "inproc":
             sd.settimeout(max(0.1, deadline - time.monotonic()))
             try:
-                send_frame(sd.sendall, encode({"setup": self.driver_job["setup_code"], "test": inp}).encode())  # noqa: F821
+                job_msg = encode({"setup": self.driver_job["setup_code"], "test": inp})  # noqa: F821
+                send_frame(sd.sendall, job_msg.encode())  # noqa: F821
             except OSError:
                 pass
             res_r = os.dup(sd.fileno())
@@ -374,7 +300,7 @@ class Supervisor:
         open_fds = set(bufs)
         exit_rc = None
         timed_out = overflow = False
-        killed = cand_killed = False
+        killed = cand_killed = ending = False
         t_end = None
         drain_until = None
 
@@ -398,28 +324,33 @@ class Supervisor:
         while True:
             now = time.monotonic()
             if kind == "serve":
-                if exit_rc is not None:
+                rb = bufs[res_r]
+                have = res_r not in open_fds or (len(rb) >= 4 and len(rb) >= 4 + int.from_bytes(rb[:4], "big"))
+                if exit_rc is not None and not have:
                     kill_candidate()  # its stragglers must not keep the driver's socket open
-                finished = res_r not in open_fds and exit_rc is not None
-                if res_r not in open_fds:
+                finished = have and exit_rc is not None
+                if have:
                     t_end = t_end or now
-                    kill_candidate()
+                    if exit_rc is None and now > t_end + 0.05:
+                        kill_candidate()  # it should have left on the driver's hang-up
             else:
                 finished = exit_rc is not None
             if finished:
                 if drain_until is None:
                     t_end = t_end or now
-                    finish_kill()
+                    kill_candidate()
+                    ending = True
                     drain_until = now + 1.0
-                if not (open_fds & {out_r, err_r, res_r}) or now > drain_until:
+                if not (open_fds & ({out_r, err_r} if kind == "serve" else {out_r, err_r, res_r})) \
+                        or now > drain_until:
                     break
-            if now >= deadline and not killed:
+            if now >= deadline and not killed and not ending and not (kind == "serve" and t_end):
                 timed_out = True
                 t_end = now
                 finish_kill()
             rl = list(open_fds) + ([self.ctl] if exit_rc is None else [])
             wl = [in_w] if in_w is not None else []
-            wait = 0.05 if (killed or finished) else max(0.0, deadline - now)
+            wait = 0.01 if (killed or ending or t_end) else max(0.0, deadline - now)
             r, w, _ = select.select(rl, wl, [], min(wait, 1.0))
             if w:
                 try:
@@ -446,7 +377,8 @@ class Supervisor:
                     chunk = b""
                 if not chunk:
                     open_fds.discard(fd)
-                    os.close(fd)
+                    if not (kind == "serve" and fd == res_r):  # drop_driver closes the driver's pipe
+                        os.close(fd)
                     continue
                 b = bufs[fd]
                 if fd == out_r:
@@ -462,17 +394,16 @@ class Supervisor:
                         b += chunk[:cap_err - len(b)]
                 elif len(b) <= cap_out + 65536:
                     b += chunk
+        if kind == "serve":  # the driver's pipe outlives the run, unless the driver had to go
+            driver_gone = res_r not in open_fds
+            open_fds.discard(res_r)
+            if timed_out or overflow or driver_gone:
+                self.drop_driver(kill=True)
         for fd in open_fds:
             os.close(fd)
         if in_w is not None:
             os.close(in_w)
-        if dpid is not None:
-            try:
-                os.waitpid(dpid, 0)
-            except ChildProcessError:
-                pass
-        self.clean_cwd()
-        self.clean_ipc()
+        self.clean_run()
         res = {"rc": exit_rc, "time_s": round((t_end or time.monotonic()) - t0, 4),
                "stderr": bufs[err_r].decode("utf-8", "replace")}
         if kind == "stdio" or job.get("want_stdout"):
@@ -495,9 +426,9 @@ class Supervisor:
 
     def read_driver(self, raw, res):
         try:
-            if len(raw) < 4:
+            if len(raw) < 4 or len(raw) < 4 + int.from_bytes(raw[:4], "big"):
                 raise ValueError("no result from the driver")
-            out = JSON_LOADS(raw[4:].decode())  # noqa: F821 - the driver is trusted
+            out = JSON_LOADS(raw[4:4 + int.from_bytes(raw[:4], "big")].decode())  # noqa: F821 - the driver is trusted
             res.update(status=out["status"], etype=out["etype"], detail=out["detail"])
             if out.get("result") is not None:
                 res["result"] = out["result"]
@@ -520,7 +451,14 @@ class Supervisor:
     # ------------------------------------------------------------ the sample
     def serve(self):
         """One sample after another until the host closes the job stream."""
-        self.start_prelude_zygote()
+        import base64  # noqa: F401 - imported once, used per test
+        import gc
+        import resource  # noqa: F401
+        import select  # noqa: F401
+
+        self.prelude_zygote_ctl(True)
+        self.prelude_zygote_ctl(False)
+        gc.freeze()  # forked drivers do not copy the supervisor's heap when their collector runs
         self.host(event="worker_ready")
         while True:
             try:
@@ -536,7 +474,11 @@ class Supervisor:
                 self.job = None
 
     def run_sample(self, trusted):
+        self.run_tests(trusted)
+
+    def run_tests(self, trusted):
         self.nonce = trusted["nonce"]
+        self.tests = trusted["tests"]
         job = self.job
         mode = job["mode"]
         self.driver_job = {"mode": mode, "entry_point": job.get("entry_point", ""),
@@ -558,11 +500,11 @@ class Supervisor:
         kind = "stdio" if mode == "stdio" else "serve"
         for i, inp in enumerate(trusted["tests"]):
             self.host(event="start", i=i)
-            res = self.run(inp, kind)
+            res = self.run(i, inp, kind)
             if res.get("fallback"):
                 reason = res["fallback"]
                 self.host(event="start", i=i)
-                res = self.run(inp, "inproc")
+                res = self.run(i, inp, "inproc")
                 res["level"], res["fallback"] = "in_process", reason
             else:
                 res["level"] = "process"
@@ -583,8 +525,8 @@ def main(job=None):
     os.set_inheritable(res_fd, False)
     os.set_inheritable(job_fd, False)
     if iso == "unshare":
-        _build_root(job)
-        _become_child_of_init(job.get("backstop_s", 60), (job_fd, res_fd))
+        build_root(job)  # noqa: F821 - confine.py
+        become_child_of_init(job.get("backstop_s", 60), (job_fd, res_fd))  # noqa: F821
     os.chdir(job["cwd"])
     os.environ.clear()
     os.environ.update(job["env"])

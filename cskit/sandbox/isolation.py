@@ -33,7 +33,7 @@ from pathlib import Path
 
 from cskit.sandbox.limits import SandboxLimits, env_allows_unisolated, env_isolation, rlimits
 
-SHIPPED = ("codec.py", "candidate.py", "driver.py", "harness.py")  # executed in this order into one namespace
+SHIPPED = ("codec.py", "confine.py", "candidate.py", "driver.py", "harness.py")  # executed in this order into one namespace
 HARNESS_SOURCE = "".join((Path(__file__).with_name(n)).read_text(encoding="utf-8") for n in SHIPPED)
 # compiled once here; the sandbox runs the same interpreter (the venv's base), so marshal matches
 HARNESS_CODES = tuple(compile((Path(__file__).with_name(n)).read_text(encoding="utf-8"), f"cskit/sandbox/{n}",
@@ -210,12 +210,15 @@ class SandboxWorker:
         self.err = bytearray()
         self.res = bytearray()
         self.samples = 0
+        self.aborted = False
 
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
+        if self.aborted:
+            raise SandboxError("the sandbox worker was aborted")
         limits, isolation = self.limits, self.isolation
         nonce = secrets.token_hex(16)
         prefixes = python_prefixes()
@@ -332,7 +335,7 @@ class SandboxWorker:
                       startup_timeout_s=float(limits.startup_timeout_s))
         job = dict(trusted, nonce=nonce, skip_after_timeout=bool(limits.skip_after_timeout))
         raw = RawSample(tests=[None] * n_tests, isolation=self.isolation)
-        state = {"deadline": time.monotonic() + limits.startup_timeout_s, "current": None}
+        state = self.state = {"deadline": time.monotonic() + limits.startup_timeout_s, "current": None}
         self.err.clear()
         t0 = time.monotonic()
         ok = self._pump(frame(marshal.dumps(header)) + frame(marshal.dumps(job)),
@@ -354,6 +357,20 @@ class SandboxWorker:
                                + (raw.fatal + " " if raw.fatal else "") + raw.stderr.decode("utf-8", "replace")[-2000:])
         return raw
 
+    def kill(self) -> None:
+        """Abort from another thread: SIGKILL the sandbox's process group (the thread using the worker
+        sees it end at once) and refuse to start again. ``close`` still has to be called."""
+        self.aborted = True
+        proc = self.proc
+        if proc is not None:
+            _kill_group(proc.pid)
+            self._kill_runs()
+
+    def _kill_runs(self) -> None:
+        """``none`` mode: the run in progress is in a process group of its own; end it too."""
+        for pg in list((getattr(self, "state", None) or {}).get("pgids", ())):
+            _kill_group(pg)
+
     def close(self) -> None:
         """Stop the sandbox (closing the job stream ends it; then its process group is killed)."""
         for attr in ("job_w", "res_r"):
@@ -371,6 +388,7 @@ class SandboxWorker:
             except subprocess.TimeoutExpired:
                 pass
             _kill_group(proc.pid)
+            self._kill_runs()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -436,6 +454,7 @@ def _handle(raw: RawSample, msg, nonce: str, state: dict, limits: SandboxLimits)
         state["deadline"] = now + limits.timeout_s + 4.0
     elif ev == "test" and idx_ok:
         state["deadline"] = now + limits.startup_timeout_s
+        state.pop("pgids", None)  # that run has ended (and was killed): its group id may be reused
         if raw.tests[i] is not None or i in raw.errors:
             raw.errors[i] = "duplicated result for this test"
             raw.tests[i] = None
@@ -445,6 +464,10 @@ def _handle(raw: RawSample, msg, nonce: str, state: dict, limits: SandboxLimits)
             raw.errors[i] = "malformed result: " + why
         else:
             raw.tests[i] = res
+    elif ev == "pgid" and raw.isolation == "none":
+        pg = msg.get("pgid")
+        if isinstance(pg, int) and not isinstance(pg, bool) and pg > 1 and pg != os.getpgrp():
+            state.setdefault("pgids", set()).add(pg)
     elif ev == "done":
         raw.done = True
     elif ev == "fatal":

@@ -1,9 +1,9 @@
 """Resource limits of one sandboxed run, and how they map onto kernel rlimits.
 
 ``SandboxLimits`` is the single knob object of :mod:`cskit.sandbox`; the defaults follow the
-LiveCodeBench runner CodeScaler used (2 s per test, 1 GiB memory; spec §1). The rlimits are
-applied by the in-sandbox harness *before* it drops to an unprivileged uid, so the kernel enforces
-them (not Python monkey-patching).
+LiveCodeBench runner CodeScaler used (2 s per test, 1 GiB memory). The rlimits are applied in
+every run's own process (the candidate's child and the driver) right after it moves to its private
+uid, so the kernel enforces them (not Python monkey-patching), per test.
 """
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from cskit.sandbox.grading import GradeResult, grade
-from cskit.sandbox.isolation import SandboxWorker, resolve_isolation
+from cskit.sandbox.grading import GradeResult, TestResult, grade
+from cskit.sandbox.isolation import SandboxError, SandboxWorker, resolve_isolation
 from cskit.sandbox.limits import SandboxLimits
 
 
@@ -42,14 +42,26 @@ def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None
     local = threading.local()
     opened: list[SandboxWorker] = []
     lock = threading.Lock()
+    aborting = threading.Event()
 
     def one(p, code):
         w = getattr(local, "worker", None)
         if w is None and iso is not None:
-            w = local.worker = SandboxWorker(limits, iso)
             with lock:
+                if aborting.is_set():
+                    raise KeyboardInterrupt
+                w = local.worker = SandboxWorker(limits, iso)
                 opened.append(w)
-        return grade(p, code, limits, isolation=iso, worker=w)
+        try:
+            return grade(p, code, limits, isolation=iso, worker=w)
+        except SandboxError as e:  # the sandbox failed twice on this sample: its verdict, not the batch's end
+            if aborting.is_set():
+                raise
+            why = f"the sandbox failed: {e}"[:500]
+            n = len(p.tests)
+            return GradeResult("harness_error", False, 0, n, [TestResult("harness_error", 0.0, "SandboxError", why)
+                                                              for _ in range(n)], 0.0, "SandboxError", iso or "",
+                               getattr(p, "id", ""))
 
     try:
         if workers == 1:
@@ -60,9 +72,18 @@ def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None
             return out
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cskit-sandbox") as ex:
             futures = [ex.submit(one, p, code) for p, code in items]
-            for f in futures:  # in order; the bar advances as the head of the queue finishes
-                f.result()
-                bar.update(1)
+            try:
+                for f in futures:  # in order; the bar advances as the head of the queue finishes
+                    f.result()
+                    bar.update(1)
+            except BaseException:  # Ctrl-C (or a SandboxError): stop queued samples, end running sandboxes
+                for f in futures:
+                    f.cancel()
+                with lock:
+                    aborting.set()
+                    for w in opened:
+                        w.kill()
+                raise
             out = [f.result() for f in futures]
             for w in opened:  # closed from here: a worker is closed only after its thread is done with it
                 w.close()

@@ -5,8 +5,8 @@
 * :mod:`cskit.serve.app` -- the FastAPI endpoints (``/score``, OpenRLHF's ``/get_reward``, ``/health``),
   auth and caps; :mod:`cskit.serve.cli` -- ``cskit serve-rm`` (uvicorn);
 * :mod:`cskit.serve.client` -- sync/async HTTP clients; :mod:`cskit.serve.trl_reward` -- picklable trl reward
-  functions; :mod:`cskit.serve.verl_reward` -- verl's ``compute_score`` (``custom_reward_function.path``);
-  :mod:`cskit.serve.openrlhf_reward` -- OpenRLHF's ``reward_func`` file (``--remote_rm_url file.py``);
+  functions; :mod:`cskit.serve.framework_rewards` -- the reward-function file for verl (``compute_score``,
+  ``custom_reward_function.path``) and OpenRLHF (``reward_func``, ``--remote_rm_url file.py``);
 * :mod:`cskit.serve.process` -- a server as a child process (tests, benchmarks).
 
 Importing this package imports neither torch nor fastapi.
@@ -14,7 +14,7 @@ Importing this package imports neither torch nor fastapi.
 from cskit.serve.batcher import BatcherFull, DynamicBatcher
 from cskit.serve.client import AsyncRMClient, RMClient, RMServerError, ScoreResult
 from cskit.serve.process import ServerProcess
-from cskit.serve.trl_reward import AsyncRemoteCodeScalerReward, RemoteCodeScalerReward
+from cskit.serve.trl_reward import AsyncRemoteCodeScalerReward, RemoteCodeScalerReward, connect_remote_reward
 
 __all__ = ["RMClient", "AsyncRMClient", "RMServerError", "ScoreResult", "RemoteCodeScalerReward",
-           "AsyncRemoteCodeScalerReward", "ServerProcess", "DynamicBatcher", "BatcherFull"]
+           "AsyncRemoteCodeScalerReward", "connect_remote_reward", "ServerProcess", "DynamicBatcher", "BatcherFull"]

@@ -74,6 +74,7 @@ class _Base:
         self.timeout_s, self.connect_timeout_s = float(timeout_s), float(connect_timeout_s)
         self.retries, self.backoff_s, self.chunk = int(retries), float(backoff_s), max(1, int(chunk))
         self._rr = itertools.count()
+        self._lock = threading.Lock()
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -117,6 +118,7 @@ class _Base:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._rr = itertools.count()
+        self._lock = threading.Lock()
 
 
 def _retryable(exc: Exception) -> bool:
@@ -146,8 +148,6 @@ class RMClient(_Base):
         import httpx
 
         if getattr(self, "_client", None) is None:
-            if getattr(self, "_lock", None) is None:
-                self._lock = threading.Lock()
             with self._lock:
                 if getattr(self, "_client", None) is None:
                     self._client = httpx.Client(timeout=self._timeout(), headers=self._headers())

@@ -1,11 +1,9 @@
 """The reward the server computes: the kit's CodeScaler reward over (question, response) lists.
 
-:class:`RewardEngine` is a thin holder around :class:`cskit.rl.rewards.CodeScalerReward` built over the one
-:class:`cskit.rm.RewardScorer` -- strict extraction, the validity gate, the RM score, the profile's shaping.
-Nothing here re-implements any of those steps: the engine passes the responses through that class exactly
-as trl would (``completions=responses``, ``question=questions``) and reads back its rewards and its per-sample
-raw scores (``last_raw``). The per-sample validity flag is the same :func:`cskit.extract.extract_strict` call
-the reward makes (``check_ast=True``), repeated only to report it.
+:class:`RewardEngine` holds the one :class:`cskit.rm.RewardScorer` and computes the reward with
+:func:`cskit.rm.reward.codescaler_rewards` -- strict extraction, the validity gate, the RM score, the
+profile's shaping -- the very function the GRPO reward (:class:`cskit.rl.rewards.CodeScalerReward`) calls,
+so the server and in-process training give the same rewards by construction (and the tests check it).
 
 The engine is *not* thread-safe: one thread (the dynamic batcher's worker) calls :meth:`RewardEngine.compute`.
 
@@ -29,11 +27,9 @@ log = logging.getLogger(__name__)
 
 
 def reward_scorer_class():
-    """``cskit.rm.RewardScorer`` (the package export; the module path while the package is being refactored)."""
-    try:
-        from cskit.rm import RewardScorer
-    except ImportError:
-        from cskit.rm.score import RewardScorer
+    """``cskit.rm.RewardScorer`` (imported on first use: importing the server does not import torch)."""
+    from cskit.rm import RewardScorer
+
     return RewardScorer
 
 
@@ -63,8 +59,6 @@ class RewardEngine:
 
     def __init__(self, rm: Any, *, shaping: str = "softplus", max_length: int | None = 4096,
                  batch_size: int = 16, device: str | None = None, dtype: Any = None, seed: int | None = None):
-        from cskit.rl.rewards import CodeScalerReward
-
         if hasattr(rm, "score"):
             scorer = rm
             self.rm_name = getattr(rm, "path", None) or type(rm).__name__
@@ -72,14 +66,18 @@ class RewardEngine:
             kw = dict(max_length=max_length, batch_size=batch_size, device=device, dtype=dtype, seed=seed)
             scorer = reward_scorer_class()(str(rm), **{k: v for k, v in kw.items() if v is not None})
             self.rm_name = str(rm)
+        from cskit.shaping import SHAPINGS
+
+        if shaping not in SHAPINGS:
+            raise ValueError(f"unknown shaping {shaping!r}; expected one of {list(SHAPINGS)}")
         self.shaping = shaping
-        self.reward = CodeScalerReward(scorer, shaping=shaping, name="codescaler")
+        self._scorer = scorer
         self.n_computed = 0
         self.seconds = 0.0
 
     @property
     def scorer(self):
-        return self.reward.scorer
+        return self._scorer
 
     def special_tokens(self) -> tuple[str, ...]:
         """The RM tokenizer's pad and eos strings (stripped from OpenRLHF queries, as its serve_rm does)."""
@@ -93,7 +91,7 @@ class RewardEngine:
         self.seconds = 0.0
 
     def compute(self, questions: Sequence[str], responses: Sequence[str]) -> EngineResult:
-        from cskit.extract import extract_strict
+        from cskit.rm.reward import codescaler_rewards
 
         questions, responses = [str(q) for q in questions], [str(r) for r in responses]
         if len(questions) != len(responses):
@@ -101,11 +99,8 @@ class RewardEngine:
         if not responses:
             return EngineResult([], [], [])
         t0 = time.perf_counter()
-        rewards = self.reward(prompts=None, completions=responses, question=questions)
-        raw = list(self.reward.last_raw)
-        valid = [extract_strict(r, check_ast=True) != "" for r in responses]
-        if len(rewards) != len(responses) or len(raw) != len(responses):
-            raise RuntimeError(f"CodeScalerReward returned {len(rewards)} rewards for {len(responses)} responses")
+        batch = codescaler_rewards(self._scorer.score, questions, responses, self.shaping)
+        rewards, raw, valid = batch.rewards, batch.raw, batch.valid
         self.n_computed += len(responses)
         self.seconds += time.perf_counter() - t0
         return EngineResult([float(x) for x in rewards], [None if x is None else float(x) for x in raw], valid)

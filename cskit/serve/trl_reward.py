@@ -26,7 +26,7 @@ from cskit.serve.client import AsyncRMClient, RMClient, ScoreResult
 def reward_inputs(prompts: Sequence[Any] | None, completions: Sequence[Any] | None,
                   kwargs: dict) -> tuple[list[str], list[str]]:
     """(questions, response texts) of a trl reward call, read as ``CodeScalerReward`` reads them."""
-    from cskit.rl.rewards import completion_text, prompt_question
+    from cskit.prompts import completion_text, prompt_question
 
     texts = [completion_text(c) for c in (completions or [])]
     q = kwargs.get("question")
@@ -47,6 +47,19 @@ def log_result(kwargs: dict, name: str, res: ScoreResult) -> None:
     raw = [x for x in res.raw_scores if x is not None and math.isfinite(x)]
     if raw:
         log_metric(f"{name}/raw_mean", sum(raw) / len(raw))
+
+
+def connect_remote_reward(url: str | None = None, token: str | None = None, *, shaping: str | None = None,
+                          name: str = "codescaler", asynchronous: bool = True, **client_kwargs: Any):
+    """A remote reward for trl after checking the server (``/health``): it answers, accepts the token and, when
+    ``shaping`` is given, serves that shaping (a profile asking for ``softplus`` never silently trains on a
+    server started with another). Returns :class:`AsyncRemoteCodeScalerReward` (or the sync one)."""
+    info = RMClient(url, token, **client_kwargs).health()
+    if shaping is not None and info.get("shaping") != shaping:
+        raise ValueError(f"the reward server at {url} serves shaping {info.get('shaping')!r} but "
+                         f"{shaping!r} was asked for; restart it with --shaping {shaping} (or --profile)")
+    cls = AsyncRemoteCodeScalerReward if asynchronous else RemoteCodeScalerReward
+    return cls(url, token, name=name, **client_kwargs)
 
 
 class RemoteCodeScalerReward:

@@ -1,7 +1,7 @@
 """Problem definitions (stdio and call kinds) of the bundled set, and the helpers that build rows.
 
 Read by ``cskit.problems.bundled.build`` (which holds the assert-kind problems and writes the JSONL).
-Each entry: a short statement, 3-6 tests, one reference solution and >= 2 subtly wrong solutions.
+Each entry: a short statement, 3-12 tests, one reference solution and >= 2 subtly wrong solutions.
 """
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ def _replace_char():
 
 def _longest_run():
     def sample(r):
-        return {"c": r.choice("abcxyz")}
+        return {"c": r.choice(LETTERS)}
 
     def what(p):
         return f"the length of the longest block of consecutive '{p['c']}' characters in s (0 if there is none)"
@@ -264,7 +264,7 @@ def _count_words_len():
 
 def _words_starting():
     def sample(r):
-        return {"c": r.choice("abcdst")}
+        return {"c": r.choice(LETTERS)}
 
     def what(p):
         return f"how many words of s start with the lower-case letter '{p['c']}' (words are separated by spaces)"
@@ -338,7 +338,7 @@ def _pad_left():
 
 def _rle():
     def sample(r):
-        return {"min_run": r.randint(1, 3)}
+        return {"min_run": r.randint(1, 4)}
 
     def what(p):
         m = p["min_run"]
@@ -372,7 +372,7 @@ def _rle():
 
 def _palindrome_without():
     def sample(r):
-        return {"c": r.choice("xyzq")}
+        return {"c": r.choice(LETTERS[2:])}
 
     def what(p):
         return f"s reads the same forwards and backwards after every '{p['c']}' is removed from it"
@@ -500,7 +500,7 @@ def _bracket_depth():
 
 def _parse_kv():
     def sample(r):
-        return {"key": r.choice(["a", "b", "x", "id", "n"]), "sep": r.choice([",", ";"])}
+        return {"key": r.choice(["a", "b", "x", "id", "n", "k", "cnt", "v", "w", "pts"]), "sep": r.choice([",", ";", "&"])}
 
     def what(p):
         return (f"the sum of the values of key '{p['key']}' in s, a list of key=value pairs separated by "
@@ -604,7 +604,7 @@ def _kth_smallest():
         return one([x for x in cands if ok(x)])
 
     return Family("kth_smallest", "kth_smallest", (("nums", "ints"),), "int", sample, what, code, gen, constraints,
-                  split="val", twin_of=("second_largest", "max_of_list", "min_and_max"))
+                  split="val", twin_of=("second_largest",))
 
 
 def _count_cmp():
@@ -635,7 +635,7 @@ def _count_cmp():
 
 def _sum_multiples():
     def sample(r):
-        return {"d": r.randint(2, 7)}
+        return {"d": r.randint(2, 12)}
 
     def what(p):
         return f"the sum of the numbers in nums that are divisible by {p['d']} (0 if there are none)"
@@ -660,7 +660,7 @@ def _sum_multiples():
 
 def _rotate_right():
     def sample(r):
-        return {"k": r.randint(1, 6)}
+        return {"k": r.randint(1, 12)}
 
     def what(p):
         return (f"nums rotated to the right by {p['k']} positions (the last element moves to the front, {p['k']} "
@@ -686,7 +686,7 @@ def _rotate_right():
 
 def _chunk_sums():
     def sample(r):
-        return {"k": r.randint(2, 4)}
+        return {"k": r.randint(2, 6)}
 
     def what(p):
         return (f"the list of sums of consecutive blocks of {p['k']} elements of nums (the last block may be shorter; "
@@ -711,7 +711,7 @@ def _chunk_sums():
 
 def _max_window():
     def sample(r):
-        return {"k": r.randint(2, 4)}
+        return {"k": r.randint(2, 6)}
 
     def what(p):
         return f"the largest sum of {p['k']} consecutive elements of nums"
@@ -795,7 +795,7 @@ def _clip_list():
 
 def _exactly_m():
     def sample(r):
-        return {"m": r.randint(1, 3)}
+        return {"m": r.randint(1, 4)}
 
     def what(p):
         return (f"the values that occur exactly {p['m']} time{'s' if p['m'] > 1 else ''} in nums, each listed once, "
@@ -822,7 +822,7 @@ def _exactly_m():
 
 def _pairwise_diff():
     def sample(r):
-        return {"s": r.randint(1, 3)}
+        return {"s": r.randint(1, 5)}
 
     def what(p):
         return (f"the list of differences nums[i + {p['s']}] - nums[i] for every i where both exist "
@@ -947,7 +947,7 @@ def _longest_inc():
 
 def _signed_sum():
     def sample(r):
-        return {"k": r.randint(2, 4)}
+        return {"k": r.randint(2, 6)}
 
     def what(p):
         return (f"the sum of nums where every element whose 0-based index is a multiple of {p['k']} is counted "
@@ -1045,7 +1045,7 @@ def _digit_count():
 
 def _divisors_over():
     def sample(r):
-        return {"t": r.randint(1, 6)}
+        return {"t": r.randint(1, 30)}
 
     def what(p):
         return f"how many divisors of n are greater than {p['t']}"
@@ -1188,7 +1188,7 @@ def _threshold_grade():
 
 def _lcm():
     def sample(r):
-        return {"k": r.randint(2, 12)}
+        return {"k": r.randint(2, 30)}
 
     def what(p):
         return f"the least common multiple of n and {p['k']}"
@@ -1243,7 +1243,7 @@ def _nearest_multiple():
 
 def _count_range_div():
     def sample(r):
-        return {"k": r.randint(2, 9)}
+        return {"k": r.randint(2, 15)}
 
     def what(p):
         return f"how many integers x with a <= x <= b are divisible by {p['k']} (0 when a > b)"
@@ -1270,12 +1270,12 @@ def _count_range_div():
 
 def _robot():
     def sample(r):
-        return {"k": r.randint(1, 3)}
+        return {"k": r.randint(1, 4), "m": r.randint(1, 3)}
 
     def what(p):
         return (f"the Manhattan distance (|x| + |y|) from the start after a robot follows the moves in s: 'U' and 'D' "
-                f"move it {p['k']} step{'s' if p['k'] > 1 else ''} up or down, 'L' and 'R' one step left or right; "
-                "other characters are ignored")
+                f"move it {p['k']} step{'s' if p['k'] > 1 else ''} up or down, 'L' and 'R' {p['m']} "
+                f"step{'s' if p['m'] > 1 else ''} left or right; other characters are ignored")
 
     def code(p):
         return _src(f"""
@@ -1288,9 +1288,9 @@ def _robot():
                 elif ch == 'D':
                     y -= {p['k']}
                 elif ch == 'L':
-                    x -= 1
+                    x -= {p['m']}
                 elif ch == 'R':
-                    x += 1
+                    x += {p['m']}
             return abs(x) + abs(y)
         """)
 
@@ -1303,7 +1303,7 @@ def _robot():
 
 def _sum_between():
     def sample(r):
-        return {"step": r.randint(1, 4)}
+        return {"step": r.randint(1, 7)}
 
     def what(p):
         return (f"the sum a + (a + {p['step']}) + (a + {2 * p['step']}) + ... of the numbers starting at a, "
@@ -1331,37 +1331,43 @@ def _sum_between():
 
 def _max_gap():
     def sample(r):
-        return {"mode": r.choice(["largest", "smallest"])}
+        return {"mode": r.choice(["largest", "smallest"]), "k": r.randint(1, 4)}
 
     def what(p):
-        return (f"the {p['mode']} absolute difference between two neighbouring elements of nums "
-                "(0 when nums has fewer than two elements)")
+        k = p["k"]
+        pair = "two neighbouring elements" if k == 1 else f"two elements {k} positions apart (nums[i] and nums[i + {k}])"
+        return (f"the {p['mode']} absolute difference between {pair} of nums "
+                f"(0 when nums has fewer than {k + 1} elements)")
 
     def code(p):
+        k = p["k"]
         if p["mode"] == "largest":
-            return _src("""
+            return _src(f"""
             def neighbour_gap(nums):
                 best = 0
-                for i in range(1, len(nums)):
-                    d = abs(nums[i] - nums[i - 1])
+                for i in range({k}, len(nums)):
+                    d = abs(nums[i] - nums[i - {k}])
                     if d > best:
                         best = d
                 return best
             """)
-        return _src("""
+        return _src(f"""
         def neighbour_gap(nums):
-            if len(nums) < 2:
+            if len(nums) < {k + 1}:
                 return 0
-            best = abs(nums[1] - nums[0])
-            for i in range(2, len(nums)):
-                d = abs(nums[i] - nums[i - 1])
+            best = abs(nums[{k}] - nums[0])
+            for i in range({k + 1}, len(nums)):
+                d = abs(nums[i] - nums[i - {k}])
                 if d < best:
                     best = d
             return best
         """)
 
     def gen(r, p):
-        return one(list_edges(r) + [[1, 5], [5, 1], [1, 2, 10], [10, 2, 1], [3, 3, 9]] + rand_lists(r, 6))
+        k = p["k"]
+        return one([[], list(range(k)), list(range(k + 1)), [0] * k + [7] + [0] * k, [9] + [1] * (k + 1),
+                    [i * (30 - i) for i in range(2 * k + 6)], [-(i * i) for i in range(2 * k + 5)]] +
+                   rand_lists(r, 3, min_len=2 * k + 2) + list_edges(r) + rand_lists(r, 6))
 
     return Family("neighbour_gap", "neighbour_gap", (("nums", "ints"),), "int", sample, what, code, gen,
                   split="test")
@@ -1369,7 +1375,7 @@ def _max_gap():
 
 def _interleave():
     def sample(r):
-        return {"sep": r.choice(["-", "+", "."])}
+        return {"sep": r.choice(["-", "+", ".", ",", "|", "/", ":"])}
 
     def what(p):
         return (f"the characters of s joined by '{p['sep']}', with every run of equal neighbouring characters kept "
