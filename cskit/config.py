@@ -100,6 +100,8 @@ SCHEMA: dict[str, Param] = {
                       "'hub:LARK-Lab/CodeScalerPair-51K[:split]' = the authors' 51K pairs (MIT; needs the hub or its "
                       "cache); 'parquet:PATH' / 'jsonl:PATH' / a path with columns question_content, code_pos, "
                       "code_neg (split by question with pairs_val_fraction and seed)"),
+    "rm_path": Param(str, "", "the RM stages 04-06 use: '' = this run's models/rm (stage 03), or a local directory or "
+                     "a hub id such as LARK-Lab/CodeScaler-8B (the published RMs; scored in the authors' input format)"),
     "rm_max_length": Param(int, 1024, "RM max tokens; longer inputs are right-truncated and counted (paper: 4096)"),
     "rm_learning_rate": Param(_num, 1e-5, "RM learning rate (paper: not released)"),
     "rm_epochs": Param(_num, 1.0, "RM epochs"),
@@ -165,6 +167,8 @@ SCHEMA: dict[str, Param] = {
     # --- evaluation -------------------------------------------------------------------------------
     "eval_k": Param(int, 8, "samples per problem for avg@k / pass@k (paper: avg@8)"),
     "eval_max_new_tokens": Param(int, 512, "max tokens when evaluating (paper: 16384)"),
+    "eval_max_total_tokens": Param(int, 0, "cap on prompt + response tokens per evaluation sample (0 = none; the "
+                                   "authors' eval.py: vLLM max_model_len 16384)"),
     "eval_top_k": Param(int, -1, "top-k when evaluating; -1 = the profile's top_k, 0 = off (the authors' eval.py: off)"),
     "eval_fixed_test_timeout": Param(bool, False, "evaluate every problem with test_timeout per test, ignoring a row's "
                                      "own time limit (the authors grade CURE rows with a fixed 2 s)"),

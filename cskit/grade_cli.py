@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seconds per test (default: the problem's time_limit, else 2)")
     ap.add_argument("--memory-mb", type=int, default=1024)
     ap.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "unshare", "none"])
+    ap.add_argument("--backend", default="local", choices=["local", "ray"],
+                    help="local: this machine's cores; ray: Ray tasks on a cluster (the same sandbox on each node)")
+    ap.add_argument("--ray-address", default="", help="Ray cluster for --backend ray ('' = $RAY_ADDRESS, else local)")
+    ap.add_argument("--ray-resource", default="", help="custom Ray resource grading tasks need (e.g. sandbox)")
     ap.add_argument("--no-progress", action="store_true")
     return ap
 
@@ -227,7 +231,8 @@ def _run(args) -> int:
 
     problems = load_problem_set(args.problems, args.format)
     samples = resolve_samples(read_samples(args.samples), problems, args.samples, args.extract)
-    kw = dict(memory_mb=args.memory_mb, isolation=args.isolation)
+    kw = dict(memory_mb=args.memory_mb, isolation=args.isolation, backend=args.backend,
+              ray_address=args.ray_address, ray_resource=args.ray_resource)
     if args.timeout is not None:
         kw.update(timeout_s=args.timeout, use_problem_time_limit=False)
     limits = SandboxLimits(**kw)

@@ -78,18 +78,34 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> Path:
     return Path(path)
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Read JSON lines; a malformed line raises ValueError naming the file and line."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
+class JsonlError(ValueError):
+    """A JSON-lines file has a malformed line: ``path``, ``line`` and what was wrong (``reason``)."""
+
+    def __init__(self, path: str, line: int, reason: str):
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+def iter_jsonl(path: str | os.PathLike, *, objects: bool = True, opener=open) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for every non-blank line of a JSON-lines file (the one JSONL reader of the kit).
+    A line that is not JSON -- or, with ``objects``, not a JSON object -- raises :class:`JsonlError`.
+    ``opener``: e.g. ``gzip.open`` for ``.jsonl.gz``."""
+    with opener(path, "rt", encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                value = json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
-    return rows
+                raise JsonlError(str(path), lineno, f"invalid JSON ({e.msg} at column {e.colno})") from None
+            if objects and not isinstance(value, dict):
+                raise JsonlError(str(path), lineno, f"expected a JSON object, got {type(value).__name__}")
+            yield lineno, value
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Read JSON lines; a malformed line raises :class:`JsonlError` (a ValueError) naming the file and line."""
+    return [v for _, v in iter_jsonl(path, objects=False)]
 
 
 def write_parquet(path: str | os.PathLike, df) -> Path:

@@ -163,7 +163,7 @@ def test_stage_smoke_run_resumes(tmp_path):
     from ablation_fixtures import build_run
 
     from cskit.ablations import run_ablations
-    from cskit.config import Config, load_config
+    from cskit.config import load_config
 
     cfg = load_config("smoke").replace(ablation_rm_pairs=12, ablation_val_pairs=12, ablation_rm_max_length=192,
                                        ablation_small_rm="tiny-llama")
@@ -224,7 +224,7 @@ def test_degenerate_run_skips_instead_of_crashing(tmp_path):
     from ablation_fixtures import hand_rollouts
 
     from cskit.ablations import run_ablations
-    from cskit.config import Config, load_config, open_run
+    from cskit.config import load_config, open_run
     from cskit.pairs import PAIR_COLUMNS
     from cskit.problems import load_problems
 

@@ -185,3 +185,21 @@ def test_shared_prefill_gives_the_same_tokens_as_separate_prompt_passes():
     greedy = TransformersGenerator(model, tok, batch_size=6).generate(prompts, SamplingParams(n=1, temperature=0,
                                                                                              max_new_tokens=12))
     assert [r[0].token_ids for r in shared] == [r[0].token_ids for r in greedy]
+
+
+def test_max_total_tokens_caps_prompt_plus_response_per_prompt(policy):
+    """vLLM's max_model_len semantics (the authors' eval): a long prompt gets fewer response tokens; the capped
+    output is the uncapped one cut at the cap (the same samples, not a different run)."""
+    model, tok = policy
+    gen = make_generator("transformers", model, tok, batch_size=8)
+    ps = _prompts(tok)
+    lens = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in ps]
+    cap = min(lens) + 6
+    free = gen.generate(ps, SamplingParams(n=2, temperature=1.0, top_k=0, max_new_tokens=40, seed=3))
+    capped = gen.generate(ps, SamplingParams(n=2, temperature=1.0, top_k=0, max_new_tokens=40, seed=3,
+                                             max_total_tokens=cap))
+    for L, a, b in zip(lens, free, capped):
+        allowed = max(1, min(40, cap - L))
+        for ga, gb in zip(a, b):
+            assert len(gb.token_ids) <= allowed
+            assert gb.token_ids == ga.token_ids[:len(gb.token_ids)]

@@ -120,6 +120,7 @@ def test_evaluation_sampling_and_time_limits_follow_the_authors(cfg):
     from cskit.rl.evaluate import sampling_from_cfg
 
     assert sampling_from_cfg(cfg).top_k == 0                     # eval.py: no top-k
+    assert sampling_from_cfg(cfg).max_total_tokens == 16384       # eval.py: max_model_len 16384
     assert sampling_from_cfg(cfg.replace(eval_top_k=-1)).top_k == 20
     assert cfg.eval_fixed_test_timeout is True and cfg.test_timeout == 2.0
     assert cfg.pairs_unaligned_fraction == 0.0                   # speculative augmentation is an opt-in

@@ -189,7 +189,7 @@ def test_run_rl_stage_smoke(env):
     from cskit.rl import plots as plots
 
     plots.plot_training_curves(m, env.figures / "t.png")
-    plots.plot_eval_table(m["table"], m["metric"], env.figures / "e.png")
+    plots.plot_eval_table(m, env.figures / "e.png")
     assert (env.figures / "t.png").exists() and (env.figures / "e.png").exists()
 
 

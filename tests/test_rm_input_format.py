@@ -202,3 +202,24 @@ def test_hub_id_passes_through_and_fails_offline_clearly(monkeypatch):
     assert sc.path == "LARK-Lab/CodeScaler-1.7B"
     with pytest.raises(OSError, match=r"LARK-Lab/CodeScaler-1\.7B.*HF_HUB_OFFLINE.*local directory"):
         sc.score(["q"], ["print(1)"])
+
+
+def test_a_hub_id_is_accepted_where_an_rm_path_is(tmp_path):
+    """GRPO rewards, Best-of-N and `python -m cskit.rl.launch --rm` take a directory or a hub id; offline, the
+    hub id fails when the model loads, naming it."""
+    from cskit.config import load_config, open_run
+    from cskit.rl.grpo import build_reward
+    from cskit.rm.score import trained_rm_reference
+
+    run = open_run(tmp_path / "run", "smoke")
+    assert trained_rm_reference("LARK-Lab/CodeScaler-8B", run.models) == "LARK-Lab/CodeScaler-8B"
+    with pytest.raises(FileNotFoundError, match="stage 03"):
+        trained_rm_reference("", run.models)
+    with pytest.raises(FileNotFoundError, match="holds no reward model"):
+        (tmp_path / "empty").mkdir()
+        trained_rm_reference(str(tmp_path / "empty"), run.models)
+    cfg = load_config("smoke", {"rm_path": "LARK-Lab/CodeScaler-8B"})
+    reward = build_reward("codescaler", cfg, run, [], "cpu")
+    assert reward._holder._path == "LARK-Lab/CodeScaler-8B"
+    with pytest.raises(Exception, match="LARK-Lab/CodeScaler-8B"):
+        reward(completions=["```python\nprint(1)\n```"], question=["q"], problem_id=["p"])

@@ -11,7 +11,7 @@ import pytest
 from cskit.config import load_config, open_run
 from cskit.rollouts import ROLLOUT_COLUMNS, run_rollouts
 
-OVR = {"max_train_problems": 4, "rollout_n": 2, "gen_batch_size": 2, "max_new_tokens": 24}
+OVR = {"rollout_source": "sample", "max_train_problems": 4, "rollout_n": 2, "gen_batch_size": 2, "max_new_tokens": 24}
 
 
 def test_rollouts_schema_and_labels(tmp_path):

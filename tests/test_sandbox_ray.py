@@ -88,6 +88,18 @@ def test_chunked_tasks_and_empty_input(cluster, local_results):
     assert grade_many_ray([], FAST) == []
 
 
+def test_sandbox_backend_ray_through_grade_many_and_the_config(cluster, local_results):
+    """``sandbox_backend: ray`` reaches every stage through SandboxLimits.from_config -> grade_many."""
+    from dataclasses import replace
+
+    from cskit.config import load_config
+
+    lim = SandboxLimits.from_config(load_config("smoke", {"sandbox_backend": "ray"}))
+    assert lim.backend == "ray"
+    got = grade_many(ITEMS, replace(FAST, backend="ray"), workers=2, progress=False)
+    assert [key(r) for r in got] == [key(r) for r in local_results]
+
+
 def ray_task_workers() -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["pid", "cmdline"]):

@@ -28,7 +28,8 @@ def test_every_stage_completed_with_html(smoke_run):
         assert (root / "notebooks" / f"{name}.ipynb").exists()
         assert (root / "html" / f"{name}.html").stat().st_size > 10_000
         shared = (root / "html" / f"{name}.results.html").read_text()   # the reader's copy: no code cells
-        assert "jp-InputArea-editor" not in shared and "jp-OutputArea" in shared
+        full = (root / "html" / f"{name}.html").read_text()
+        assert "hl-ipython3" in full and "hl-ipython3" not in shared and "jp-OutputArea" in shared
         assert (root / "results" / f"{name}.json").exists(), f"{name} wrote no results"
     assert not list((root / "notebooks").glob(".*running*"))
 

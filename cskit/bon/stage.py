@@ -46,7 +46,7 @@ from cskit.stats import bootstrap_ci
 SELECTORS = ("rm", "unit_tests", "vote", "random", "random_expected", "oracle")
 CANDIDATE_COLUMNS = ["problem_id", "cand_idx", "question", "response", "code_strict", "code_lenient", "valid",
                      "n_tokens", "finish_reason", "gen_time_s", "n_max", "key", "model",
-                     "passed", "pass_fraction", "verdict"]
+                     "passed", "pass_fraction", "verdict", "isolation_level"]
 TEST_COLUMNS = ["problem_id", "sample_idx", "response", "n_tokens", "ok", "drop_reason", "test_input",
                 "test_output", "gen_time_s", "key", "model"]
 
@@ -300,10 +300,9 @@ def scorer_class():
 def _load_scorer(rm, run, cfg, device):
     RewardScorer = scorer_class()
     if rm is None:
-        rm = run.models / "rm"
-        if not rm.exists():
-            raise FileNotFoundError(f"no reward model at {rm}: run stage 03 (notebooks/03_reward_model.ipynb) "
-                                    "for this run first, or pass rm=<path or RewardScorer>")
+        from cskit.rm.score import trained_rm_reference
+
+        rm = trained_rm_reference(cfg.rm_path, run.models)   # this run's stage-03 RM, or rm_path (dir or hub id)
     if hasattr(rm, "score"):
         return rm
     return RewardScorer(str(rm), max_length=int(cfg.rm_max_length), batch_size=int(cfg.rm_score_batch_size),
@@ -360,7 +359,8 @@ def run_best_of_n(cfg, run, *, rm=None, generator=None, tokenizer=None, progress
         return [dict(problem_id=p.id, cand_idx=i, question=q, response=g.text, code_strict=extract_strict(g.text),
                      code_lenient=extract_lenient(g.text), valid=bool(extract_strict(g.text)), n_tokens=int(g.n_tokens),
                      finish_reason=g.finish_reason, gen_time_s=wall, n_max=nmax, key=cand_key(pi, p),
-                     model=str(cfg.policy_model), passed=None, pass_fraction=None, verdict=None)
+                     model=str(cfg.policy_model), passed=None, pass_fraction=None, verdict=None,
+                     isolation_level=None)
                 for i, g in enumerate(gens)]
 
     cand_path = run.data / "bon_candidates.parquet"
@@ -374,10 +374,13 @@ def run_best_of_n(cfg, run, *, rm=None, generator=None, tokenizer=None, progress
     if todo:
         res = grade_codes([(byid[cands.at[i, "problem_id"]], cands.at[i, "code_lenient"] or "") for i in todo],
                           limits, workers, progress)
-        cands = cands.astype({"passed": object, "pass_fraction": object, "verdict": object})
+        if "isolation_level" not in cands:
+            cands["isolation_level"] = None
+        cands = cands.astype({"passed": object, "pass_fraction": object, "verdict": object, "isolation_level": object})
         for i, r in zip(todo, res):
             cands.at[i, "passed"], cands.at[i, "pass_fraction"], cands.at[i, "verdict"] = (
                 bool(r.passed), float(r.pass_fraction), r.verdict)
+            cands.at[i, "isolation_level"] = r.isolation_level
         write_parquet(cand_path, cands)
     # 3. generated unit tests: M samples per problem, one test each (resumable)
     test_key = lambda pi, p: _key("tests-v2", p.id, pi, m_tests, *base)  # noqa: E731
@@ -488,6 +491,8 @@ def bon_metrics(summary: pd.DataFrame, measures: Sequence[ProblemMeasure], tests
         "total_latency_ratio_unit_tests_over_rm": {str(k): v for k, v in
                                                    latency_ratios(summary, column="total_s").items()},
         "candidates": {"per_problem": int(cands.groupby("problem_id").size().max()),
+                       "in_process_verdicts": int((cands.get("isolation_level") == "in_process").sum())
+                       if "isolation_level" in cands else 0,
                        "pass_rate": float(cands.passed.astype(float).mean()),
                        "strict_valid_rate": float(cands.valid.astype(float).mean())},
         "generated_tests": {"samples": int(len(tests_df)), "parsed": int(ok.sum()), "dropped": int((~ok).sum()),

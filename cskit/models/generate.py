@@ -54,6 +54,7 @@ class SamplingParams:
     max_new_tokens: int = 512
     seed: int = 0
     stop_after_code_block: bool = False  # transformers backend: end a sample once it holds a closed ``` block
+    max_total_tokens: int = 0            # cap on prompt + response tokens per sample (vLLM's max_model_len); 0 = none
 
     def __post_init__(self):
         if self.n < 1:
@@ -198,9 +199,14 @@ class TransformersGenerator:
         if any(len(e) == 0 for e in enc):
             raise ValueError("empty prompt: prompts must be chat-rendered text")
         rows_per_prompt = 1 if params.greedy else params.n
+
+        def limit(prompt_len: int) -> int:   # response tokens a prompt may have (max_total_tokens)
+            if params.max_total_tokens and params.max_total_tokens > 0:
+                return max(1, min(params.max_new_tokens, params.max_total_tokens - prompt_len))
+            return params.max_new_tokens
+
         batches = _plan_batches([len(e) for e in enc], rows_per_prompt, self.batch_size)
         results: list[list[Generation]] = [[] for _ in prompts]
-        gcfg = self._gen_config(params, params.max_new_tokens)
         device = self.device
         fork_devices = [device] if device.type == "cuda" else []
         show = self.progress if progress is None else progress
@@ -209,6 +215,7 @@ class TransformersGenerator:
             for batch in tqdm(batches, desc="generate", disable=not show, unit="batch"):
                 rows = [i for i, k in batch for _ in range(k)]
                 width = max(len(enc[i]) for i in rows)
+                gcfg = self._gen_config(params, max(limit(len(enc[i])) for i in rows))
                 ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
                 mask = torch.zeros((len(rows), width), dtype=torch.long)
                 for r, i in enumerate(rows):
@@ -226,7 +233,8 @@ class TransformersGenerator:
                                           generation_config=gcfg, **extra)
                 gen = out[:, width:].tolist()
                 for r, i in enumerate(rows):
-                    results[i].append(self._finish(gen[r], params.stop_after_code_block))
+                    own = limit(len(enc[i]))   # the row's own cap; the batch ran to its least-capped row
+                    results[i].append(self._finish(gen[r][:own], params.stop_after_code_block))
         if params.greedy and params.n > 1:
             results = [[Generation(g.text, g.n_tokens, g.finish_reason, list(g.token_ids))
                         for g in res for _ in range(params.n)] for res in results]
@@ -305,13 +313,19 @@ class VLLMGenerator:
 
         params = params or SamplingParams()
         greedy = params.greedy
+        reqs = [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
+
+        def cap(prompt_len: int) -> int:   # vLLM's max_model_len semantics: prompt + response <= max_total_tokens
+            if params.max_total_tokens and params.max_total_tokens > 0:
+                return max(1, min(int(params.max_new_tokens), params.max_total_tokens - prompt_len))
+            return int(params.max_new_tokens)
+
         sps = [vllm.SamplingParams(
             n=params.n, temperature=0.0 if greedy else float(params.temperature),
             top_p=1.0 if greedy else float(params.top_p),
             top_k=-1 if greedy or not params.top_k or params.top_k <= 0 else int(params.top_k),
-            max_tokens=int(params.max_new_tokens), seed=int(params.seed) + i, stop_token_ids=self.stop_ids,
-            skip_special_tokens=True) for i in range(len(prompts))]
-        reqs = [{"prompt_token_ids": self.tokenizer(p, add_special_tokens=False)["input_ids"]} for p in prompts]
+            max_tokens=cap(len(reqs[i]["prompt_token_ids"])), seed=int(params.seed) + i,
+            stop_token_ids=self.stop_ids, skip_special_tokens=True) for i in range(len(prompts))]
         show = self.progress if progress is None else progress
         outs = self.llm.generate(reqs, sps, use_tqdm=show)
         res = []

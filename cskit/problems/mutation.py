@@ -33,7 +33,6 @@ import copy
 import json
 import random
 import re
-import string
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace

@@ -18,7 +18,6 @@ This module does not run code. Loaders for public formats build on this record
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -149,23 +148,20 @@ def problem_from_dict(d: Any, *, path: str | None = None, line: int | None = Non
 
 def load_problems_jsonl(path: str | Path) -> list[Problem]:
     """Read cskit's own JSONL format (one ``Problem.to_dict()`` per line)."""
+    from cskit.io import JsonlError, iter_jsonl
+
     path = Path(path)
     problems, seen = [], {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ProblemFormatError(f"invalid JSON ({e.msg} at column {e.colno})", path=str(path),
-                                         line=lineno) from None
+    try:
+        for lineno, d in iter_jsonl(path, objects=False):
             p = problem_from_dict(d, path=str(path), line=lineno)
             if p.id in seen:
                 raise ProblemFormatError(f"duplicate id {p.id!r} (first on line {seen[p.id]})", path=str(path),
                                          line=lineno, field="id")
             seen[p.id] = lineno
             problems.append(p)
+    except JsonlError as e:
+        raise ProblemFormatError(e.reason, path=e.path, line=e.line) from None
     return problems
 
 

@@ -78,19 +78,12 @@ def read_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
     base = name[:-3] if name.endswith(".gz") else name
     opener = gzip.open if name.endswith(".gz") else open
     if base.endswith(".jsonl"):
-        with opener(p, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ProblemFormatError(f"invalid JSON ({e.msg} at column {e.colno})", path=str(p),
-                                             line=lineno) from None
-                if not isinstance(row, dict):
-                    raise ProblemFormatError(f"expected a JSON object, got {type(row).__name__}", path=str(p),
-                                             line=lineno)
-                yield lineno, row
+        from cskit.io import JsonlError, iter_jsonl
+
+        try:
+            yield from iter_jsonl(p, opener=opener)
+        except JsonlError as e:
+            raise ProblemFormatError(e.reason, path=e.path, line=e.line) from None
         return
     if base.endswith(".json"):
         with opener(p, "rt", encoding="utf-8") as f:

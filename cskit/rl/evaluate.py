@@ -112,6 +112,8 @@ def sampling_from_cfg(cfg: Config, k: int | None = None):
                                         seed=int(cfg.seed))
     if int(cfg.eval_top_k) >= 0:   # -1: the profile's top_k; 0: no top-k (the authors' eval.py)
         params = dataclasses.replace(params, top_k=int(cfg.eval_top_k))
+    if int(cfg.eval_max_total_tokens) > 0:   # prompt + response <= the cap (the authors' max_model_len)
+        params = dataclasses.replace(params, max_total_tokens=int(cfg.eval_max_total_tokens))
     return params
 
 
@@ -227,7 +229,9 @@ def evaluate_policy(model_name_or_obj: Any, problems_by_benchmark: Mapping[str, 
                    "mean_tokens": float(np.mean(ntok)) if ntok else float("nan"),
                    "truncated_rate": float(np.mean(trunc)) if trunc else float("nan"),
                    # the shared generation call's time, apportioned by generated tokens
-                   "gen_time_s": round(gen_time * sum(ntok) / total_tokens, 3), "grade_time_s": round(grade_time, 3)}
+                   "gen_time_s": round(gen_time * sum(ntok) / total_tokens, 3), "grade_time_s": round(grade_time, 3),
+                   # verdicts decided by the sandbox's flagged in-process fallback
+                   "in_process_verdicts": int(sum(r.isolation_level == "in_process" for r in graded))}
             result["benchmarks"][name] = row
             result["per_problem"][name] = [{"problem_id": p.id, "n": len(passes[i]), "c": int(sum(passes[i]))}
                                            for i, p in enumerate(usable)]

@@ -242,11 +242,9 @@ def build_reward(reward: str, cfg: Config, run: Any, problems: Sequence[Any], de
         return connect_remote_reward(cfg.rl_rm_url, shaping=cfg.rl_shaping, name=reward)
     rm = None
     if reward in ("codescaler", "raw_rm"):
-        rm = Path(rm_path) if rm_path else Path(run.models) / "rm"
-        if not (rm / "config.json").exists():
-            raise FileNotFoundError(f"reward {reward!r} needs the trained reward model at {rm} (written by stage "
-                                    "03_reward_model); run that stage first or pass rm_path")
-        rm = str(rm)
+        from cskit.rm.score import trained_rm_reference
+
+        rm = trained_rm_reference(rm_path or cfg.rm_path, run.models)
     elif reward == "untrained_rm":
         from cskit.models import resolve_model
 
@@ -455,7 +453,7 @@ def train_fingerprint(cfg: Config, reward: str, init_policy: str | None = None,
                                                                       "rl_vllm_server_host", "rl_vllm_server_port")}
     fp.update({k: getattr(cfg, k) for k in _FINGERPRINT_KEYS if k in cfg})
     fp.update(reward=reward, init_policy=str(init_policy) if init_policy else None,
-              rm_path=str(rm_path) if rm_path else None)
+              rm_path=str(rm_path or cfg.rm_path) if (rm_path or cfg.rm_path) else None)
     return fp
 
 

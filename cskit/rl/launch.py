@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reward", default=None, choices=["codescaler", "execution", "raw_rm", "untrained_rm"],
                     help="default: the profile's rl_reward")
     ap.add_argument("--out-name", default=None, help="default: policy-<reward> (what stage 04 looks for)")
+    ap.add_argument("--rm", default=None, metavar="PATH_OR_HUB_ID",
+                    help="the RM for the codescaler / raw_rm rewards: a directory or a hub id such as "
+                         "LARK-Lab/CodeScaler-8B (default: rm_path, else <run-dir>/models/rm)")
     ap.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args(argv)
 
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.profile, dict(parse_override(x) for x in args.param))
     reward = args.reward or cfg.rl_reward
     run = open_run(args.run_dir, cfg.profile)
-    result = train_grpo(cfg, run, reward, args.out_name or f"policy-{reward}")
+    result = train_grpo(cfg, run, reward, args.out_name or f"policy-{reward}", rm_path=args.rm)
     from cskit.runinfo import is_main_process
 
     if is_main_process():

@@ -52,8 +52,9 @@ def plot_training_curves(steps_by_method: Mapping[str, Sequence[Mapping[str, Any
     return save(fig, path)
 
 
-def plot_eval_table(table: Mapping[str, Mapping[str, float | None]], metric: str = "avg@k", path=None):
+def plot_eval_table(metrics: Mapping[str, Any], path=None):
     """Grouped bars: benchmarks (+ Average) on the x axis, one bar per method (base model first)."""
+    table, metric = metrics["table"], metrics.get("metric", "avg@k")
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -123,7 +124,7 @@ def save_figures(metrics: Mapping[str, Any], run) -> list:
     from cskit.figures import close
 
     eval_path, train_path = run.figures / "04_rl_eval.png", run.figures / "04_rl_training.png"
-    close(plot_eval_table(metrics["table"], metrics["metric"], eval_path))
+    close(plot_eval_table(metrics, eval_path))
     close(plot_training_curves(metrics, train_path))
     out = [eval_path, train_path]
     fig = plot_probes(metrics, run.figures / "04_rl_probes.png")

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from cskit.prompts import completion_text, prompt_question
-from cskit.rm.reward import UNGATED_SHAPINGS, codescaler_rewards
+from cskit.rm.reward import codescaler_rewards
 
 
 class NoTestsError(ValueError):
@@ -300,7 +300,8 @@ class ExecutionReward:
             rows = [dict(problem_id=str(ids[i]), response=texts[i], code_strict=codes[i], valid=bool(codes[i]),
                          passed=bool(rewards[i]), pass_fraction=float(graded[i].pass_fraction) if i in graded else 0.0,
                          verdict=verdicts[i], test_verdicts=[t.verdict for t in graded[i].tests] if i in graded else [],
-                         n_tokens=len(ids_tok[i]) if ids_tok[i] is not None else None) for i in range(n)]
+                         n_tokens=len(ids_tok[i]) if ids_tok[i] is not None else None,
+                         isolation_level=graded[i].isolation_level if i in graded else "") for i in range(n)]
             self.on_graded(rows, int(getattr(state, "global_step", 0) or 0))
         valid = np.array([bool(c) for c in codes])
         _log_stats(kwargs, self.__name__, {"valid_rate": float(valid.mean()), "pass_rate": float(np.mean(rewards))})

@@ -88,17 +88,12 @@ def _check_row(row: Any, at: str) -> dict:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for ln, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PairSourceError(f"{path}:{ln}: invalid JSON ({e.msg}, column {e.colno})") from None
-            rows.append(_check_row(obj, f"{path}:{ln}"))
-    return rows
+    from cskit.io import JsonlError, iter_jsonl
+
+    try:
+        return [_check_row(obj, f"{path}:{ln}") for ln, obj in iter_jsonl(path, objects=False)]
+    except JsonlError as e:
+        raise PairSourceError(str(e)) from None
 
 
 def _read_json(path: Path) -> list[dict]:

@@ -537,3 +537,25 @@ def rollout_metrics(scored: pd.DataFrame) -> dict:
     return {"n_rollouts": int(len(scored)), "n_scored": int(len(d)), "pass": stats(s[passed]),
             "fail": stats(s[~passed]), "auroc": auroc(s, passed),
             "calibration": calibration_table(scored).to_dict(orient="records")}
+
+
+def trained_rm_reference(rm: str | os.PathLike | None, run_models: str | os.PathLike) -> str:
+    """The reward model a stage after 03 uses: ``rm`` when given -- a local directory, or a hub id such as
+    ``LARK-Lab/CodeScaler-8B`` (passed through; loading it needs the hub or its cache) -- else this run's
+    ``models/rm`` written by stage 03. A local path that does not hold a model is an error that says so."""
+    from pathlib import Path
+
+    if rm:
+        p = Path(str(rm)).expanduser()
+        if p.exists():
+            if not (p / "config.json").exists():
+                raise FileNotFoundError(f"{p} holds no reward model (no config.json)")
+            return str(p)
+        if str(rm).startswith((".", "/", "~")) or str(rm).count("/") != 1:
+            raise FileNotFoundError(f"reward model {rm!r}: no such directory, and not a hub id (owner/name)")
+        return str(rm)   # a hub id
+    p = Path(run_models) / "rm"
+    if not (p / "config.json").exists():
+        raise FileNotFoundError(f"no trained reward model at {p} (written by stage 03_reward_model): run that stage "
+                                "first, or set rm_path to a model directory or hub id (e.g. LARK-Lab/CodeScaler-8B)")
+    return str(p)

@@ -9,7 +9,6 @@ taken as given and marked ``verdict = "external"`` unless they carry one. A malf
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -23,21 +22,14 @@ class ExternalRolloutsError(ValueError):
 
 
 def _read(path: Path) -> list[tuple[int, dict]]:
+    from cskit.io import JsonlError, iter_jsonl
+
     if not path.is_file():
         raise ExternalRolloutsError(f"{path}: no such file (rollout_source: file:PATH expects a JSONL file)")
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ExternalRolloutsError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise ExternalRolloutsError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
-            rows.append((n, row))
-    return rows
+    try:
+        return list(iter_jsonl(path))
+    except JsonlError as e:
+        raise ExternalRolloutsError(str(e)) from None
 
 
 def load_external_rollouts(path: str | Path, problems: Sequence[Any], columns: Sequence[str], *, limits: Any = None,
@@ -74,7 +66,7 @@ def load_external_rollouts(path: str | Path, problems: Sequence[Any], columns: S
                 raise ExternalRolloutsError(f"{path}:{n}: field 'passed' must be true or false")
             row.update(passed=r["passed"], pass_fraction=float(r.get("pass_fraction", 1.0 if r["passed"] else 0.0)),
                        verdict=str(r.get("verdict", "external")), test_verdicts=list(r.get("test_verdicts", [])),
-                       passed_lenient=bool(r.get("passed_lenient", r["passed"])))
+                       passed_lenient=bool(r.get("passed_lenient", r["passed"])), isolation_level="external")
         else:
             jobs += [(p, strict), (p, lenient)]
             at.append(len(out))
@@ -84,7 +76,8 @@ def load_external_rollouts(path: str | Path, problems: Sequence[Any], columns: S
         for j, k in enumerate(at):
             rs, rl = res[2 * j], res[2 * j + 1]
             out[k].update(passed=bool(rs.passed), pass_fraction=float(rs.pass_fraction), verdict=rs.verdict,
-                          test_verdicts=[t.verdict for t in rs.tests], passed_lenient=bool(rl.passed))
+                          test_verdicts=[t.verdict for t in rs.tests], passed_lenient=bool(rl.passed),
+                          isolation_level=rs.isolation_level)
     df = pd.DataFrame(out)
     if len(df):
         df["sample_idx"] = df.groupby("problem_id").cumcount()

@@ -27,7 +27,7 @@ from cskit.sandbox import SandboxLimits, grade_codes
 
 ROLLOUT_COLUMNS = ["problem_id", "source", "sample_idx", "question", "response", "code_strict", "code_lenient",
                    "valid", "passed", "pass_fraction", "verdict", "test_verdicts", "passed_lenient",
-                   "n_tokens", "finish_reason", "gen_time_s", "grade_time_s", "model"]
+                   "n_tokens", "finish_reason", "gen_time_s", "grade_time_s", "model", "isolation_level"]
 
 
 def _chunk_key(problems: Sequence[Problem], n: int, model: str, seed: int, max_new_tokens: int) -> str:
@@ -71,7 +71,7 @@ def sample_and_grade(problems: Sequence[Problem], generator, tokenizer, *, n: in
         rs, rl = results[2 * k], results[2 * k + 1]
         row.update(passed=bool(rs.passed), pass_fraction=float(rs.pass_fraction), verdict=rs.verdict,
                    test_verdicts=[t.verdict for t in rs.tests], passed_lenient=bool(rl.passed),
-                   grade_time_s=grade_time)
+                   grade_time_s=grade_time, isolation_level=rs.isolation_level)
     return pd.DataFrame(rows, columns=ROLLOUT_COLUMNS)
 
 
@@ -149,6 +149,8 @@ def rollout_stats(df: pd.DataFrame) -> dict:
         "mean_tokens": mean("n_tokens"),
         "truncated_rate": float((df.finish_reason == "length").mean()),
         "verdicts": {k: int(v) for k, v in df.verdict.value_counts().items()},
+        # verdicts decided by the sandbox's flagged in-process fallback (tests needing candidate-defined objects)
+        "in_process_verdicts": int((df.isolation_level == "in_process").sum()) if "isolation_level" in df else 0,
         "gen_time_per_sample_s": mean("gen_time_s"),
         "grade_time_per_sample_s": mean("grade_time_s"),
     }

@@ -91,7 +91,8 @@ class TrajectoryLog:
                        test_verdicts=list(r["test_verdicts"]), passed_lenient=bool(r["passed"]),
                        n_tokens=r.get("n_tokens"), finish_reason=None, gen_time_s=None, grade_time_s=None,
                        model=self.model, grpo_step=global_step // self.updates_per_step, global_step=global_step,
-                       policy=self.policy_label(global_step), round=rnd)
+                       policy=self.policy_label(global_step), round=rnd,
+                       isolation_level=r.get("isolation_level", ""))
             if lenient and lenient != r["code_strict"] and pid in self.problems:
                 lenient_jobs.append((self.problems[pid], lenient))
                 lenient_at.append(k)

@@ -45,8 +45,13 @@ class SandboxLimits:
     skip_after_timeout: bool = True
     use_problem_time_limit: bool = True  # per-test timeout = problem.time_limit when it is set
     startup_timeout_s: float = 20.0      # a sandbox that never starts the candidate is an error
+    backend: str = "local"               # where batches run: "local" (threads here) or "ray" (Ray tasks)
+    ray_address: str = ""                # backend "ray": the cluster ('' = $RAY_ADDRESS, else a local Ray)
+    ray_resource: str = ""               # backend "ray": a custom resource grading tasks need ('' = any CPU)
 
     def __post_init__(self):
+        if self.backend not in ("local", "ray"):
+            raise ValueError(f"SandboxLimits.backend={self.backend!r}; expected 'local' or 'ray'")
         if self.isolation not in ISOLATIONS:
             raise ValueError(f"SandboxLimits.isolation={self.isolation!r}; expected one of {ISOLATIONS}")
         if self.timeout_s <= 0 or self.memory_mb <= 0:
@@ -65,8 +70,12 @@ class SandboxLimits:
 
     @classmethod
     def from_config(cls, cfg: Any) -> "SandboxLimits":
-        """The limits a run's config asks for (``test_timeout`` seconds per test, ``memory_mb``)."""
-        return cls(timeout_s=float(cfg.test_timeout), memory_mb=int(cfg.memory_mb))
+        """The limits a run's config asks for (``test_timeout`` seconds per test, ``memory_mb``, and where
+        batches run: ``sandbox_backend``, ``sandbox_ray_address``, ``sandbox_ray_resource``)."""
+        return cls(timeout_s=float(cfg.test_timeout), memory_mb=int(cfg.memory_mb),
+                   backend=str(getattr(cfg, "sandbox_backend", "local")),
+                   ray_address=str(getattr(cfg, "sandbox_ray_address", "")),
+                   ray_resource=str(getattr(cfg, "sandbox_ray_resource", "")))
 
 
 def rlimits(limits: SandboxLimits) -> dict[str, tuple[int, int]]:

@@ -29,11 +29,19 @@ def default_workers() -> int:
 
 def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None = None, workers: int = 0,
                progress: bool = True, desc: str = "grading") -> list[GradeResult]:
-    """Grade ``(problem, code)`` pairs; ``workers=0`` uses one worker per available core."""
+    """Grade ``(problem, code)`` pairs; ``workers=0`` uses one worker per available core. With
+    ``limits.backend == "ray"`` the batch runs as Ray tasks on a cluster (:mod:`cskit.sandbox.ray_backend`;
+    ``workers`` then bounds the tasks in flight), with the same results in the same order."""
     items = list(items)
     limits = limits or SandboxLimits()
     if not items:
         return []
+    if limits.backend == "ray":
+        from cskit.sandbox.ray_backend import grade_many_ray
+
+        return grade_many_ray(items, limits, address=limits.ray_address or None,
+                              resource=limits.ray_resource or None, max_in_flight=workers, progress=progress,
+                              desc=desc, samples_per_task=4)   # a warm sandbox serves a task's samples
     needs_sandbox = any(p.has_tests and code and code.strip() for p, code in items)
     iso = resolve_isolation(limits) if needs_sandbox else None
     workers = workers if workers and workers > 0 else default_workers()

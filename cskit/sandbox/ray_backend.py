@@ -34,16 +34,23 @@ from __future__ import annotations
 import time
 from typing import Any, Sequence
 
-from cskit.sandbox import GradeResult, SandboxLimits, grade, resolve_isolation
+from cskit.sandbox.grading import GradeResult, grade
+from cskit.sandbox.isolation import resolve_isolation
+from cskit.sandbox.limits import SandboxLimits
 
 _REMOTE: dict[tuple, Any] = {}
 
 
 def grade_chunk(chunk: list[tuple[object, str]], limits: SandboxLimits) -> list[GradeResult]:
     """What one Ray task runs: the samples of ``chunk`` through :func:`cskit.sandbox.grade`, on that node."""
+    from cskit.sandbox.isolation import SandboxWorker
+
     needs_sandbox = any(p.has_tests and code and code.strip() for p, code in chunk)
     iso = resolve_isolation(limits) if needs_sandbox else None
-    return [grade(p, code, limits, isolation=iso) for p, code in chunk]
+    if iso is None:
+        return [grade(p, code, limits, isolation=iso) for p, code in chunk]
+    with SandboxWorker(limits, iso) as w:   # one warm sandbox for the chunk's samples
+        return [grade(p, code, limits, isolation=iso, worker=w) for p, code in chunk]
 
 
 def import_ray():

@@ -16,7 +16,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from textwrap import dedent
-from typing import Any, Callable
+from typing import Callable
 
 Args = tuple
 BIG = 10 ** 9
