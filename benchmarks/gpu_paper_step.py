@@ -7,7 +7,7 @@ to fit one GPU (``--prompts`` x ``--generations`` completions of ``--completion-
 token-mean loss, no KL, bf16 autocast, gradient checkpointing) and ``CodeScalerReward`` over a
 ``RewardScorer`` (strict extraction -> RM score -> softplus). Policy and RM are random-init at Qwen3-8B
 shape (hidden 4096, 36 layers, 32/8 heads, vocab 151,936) with a word-level tokenizer over the full vocabulary
-(as ``../shared/gpu/grpo_paper_shape.py``); each completion is wrapped into one valid fenced block so the RM
+(as the one-GPU measurement script of the kit's GPU notes does); each completion is wrapped into one valid fenced block so the RM
 really scores every sample (``gpu_grpo_step.WrapAsCode``). One deviation from the multi-GPU recipe, needed
 to fit one GPU: the policy's weights (and so AdamW's states) are bf16 (``--policy-dtype``), not fp32 masters
 -- 16 bytes/parameter x 8.2B = 131 GB of fp32 master state fits 8 sharded GPUs, not one.
@@ -23,7 +23,7 @@ Everything goes to ``$OUT/gpu_paper_step.json`` (or ``--out``). Budget: under 10
     python benchmarks/gpu_paper_step.py --wheels .whl      # GPU
     python benchmarks/gpu_paper_step.py --tiny              # CPU plumbing check (tests run this)
 
-Where only torch and transformers are installed (the GPU test machine, ``../shared/gpu/README.md``), bring
+Where only torch and transformers are installed (the GPU test machine: torch 2.11 and transformers, no trl, datasets or vLLM), bring
 wheels in one folder (``--wheels DIR``, installed with ``pip install --no-index --no-deps --target``):
 ``trl==1.16.0 datasets==5.2.0 dill==0.4.0 multiprocess==0.70.18`` for phase 1 and, for the server,
 ``fastapi starlette uvicorn h11 click anyio sniffio httpx httpcore certifi idna pydantic pydantic_core

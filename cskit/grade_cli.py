@@ -27,7 +27,6 @@ A malformed input file is reported as ``file:line: field: problem`` without a tr
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -97,22 +96,14 @@ def lenient_code(response: str) -> str:
 
 
 def read_samples(path: str) -> list[tuple[int, dict]]:
-    rows = []
+    from cskit.io import JsonlError, iter_jsonl
+
     try:
-        f = open(path, encoding="utf-8")
+        rows = list(iter_jsonl(path))
     except OSError as e:
         raise InputError(f"{path}: {e.strerror or e}") from None
-    with f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(row, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-            rows.append((lineno, row))
+    except JsonlError as e:
+        raise InputError(str(e)) from None
     if not rows:
         raise InputError(f"{path}: no samples in the file")
     return rows

@@ -1,6 +1,6 @@
 """Verdicts a candidate cannot forge: one adversarial test per class (tampering with the interpreter in
 which the verdict is computed, reading the test's expected values, forging the result channel,
-reaching the driver's process, crashing the host's decoder), including each example of issue 13.
+reaching the driver's process, crashing the host's decoder), including each example the forgery report named.
 
 Every test here is a real attack whose success would be a *pass*; each must end in a failing verdict
 (or, for the probes, in a pass that proves the attack was blocked).

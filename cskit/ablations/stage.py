@@ -341,6 +341,7 @@ def _rm_row(res: dict) -> dict:
     v = res.get("val", {})
     return {"n_train_pairs": res.get("n_train_pairs"), "steps": res.get("steps"),
             "val_accuracy": v.get("accuracy"), "val_accuracy_se": v.get("accuracy_se"),
+            "val_accuracy_ci": v.get("accuracy_ci"),
             "val_mean_margin": v.get("mean_margin"), "n_val_pairs": v.get("n_pairs"),
             "train_time_s": res.get("train_time_s"), "params": res.get("params"),
             **({"skipped": res["skipped"]} if res.get("skipped") else {})}
@@ -516,7 +517,8 @@ def ablation_tables(metrics: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     if sh.get("methods"):
         t["shaping"] = sc.shaping_table(sh["methods"])
     ps = metrics.get("pair_source", {})
-    rm_cols = ("n_train_pairs", "val_accuracy", "val_accuracy_se", "val_mean_margin", "n_val_pairs", "steps")
+    rm_cols = ("n_train_pairs", "val_accuracy", "val_accuracy_ci", "val_accuracy_se", "val_mean_margin", "n_val_pairs",
+               "steps")
     if ps.get("variants"):
         t["pair_source"] = _frame(ps["variants"], "pair source", rm_cols + ("skipped",))
         t["pair_source"]["backbone"] = ps.get("backbone_note") or ps.get("backbone")

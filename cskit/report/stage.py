@@ -187,7 +187,7 @@ def size_table(results: Mapping[str, Any]) -> pd.DataFrame:
     if r04:
         for m, t in (r04.get("training") or {}).items():
             lay = (t or {}).get("layout") or {}
-            n_steps = len((t or {}).get("steps") or [])
+            n_steps = sum(1 for r in ((t or {}).get("steps") or []) if r.get("rl_step", 0) > 0)   # 0 = before training
             add(f"GRPO ({m})", f"{n_steps} rounds x {lay.get('prompts_per_step')} prompts x "
                 f"{lay.get('num_generations')} generations", "cached from stage 01" if t.get("cached") else "")
         add("RL evaluation", f"{', '.join(f'{k} {v}' for k, v in (r04.get('benchmarks') or {}).items())} problems",
