@@ -446,11 +446,16 @@ _FINGERPRINT_KEYS = ("seed", "policy_model", "rm_model", "train_problems", "max_
                      "top_p", "top_k", "max_prompt_tokens", "rm_max_length", "test_timeout", "memory_mb")
 
 
+# rl_* keys that do not change what a GRPO run computes: which runs to make, where generation or the RM is
+# served, and the probes (which only observe)
+_NOT_FINGERPRINTED = ("rl_baselines", "rl_reward", "rl_rm_url", "rl_vllm_mode", "rl_vllm_server_host",
+                      "rl_vllm_server_port", "rl_probe_share")
+
+
 def train_fingerprint(cfg: Config, reward: str, init_policy: str | None = None,
                       rm_path: str | Path | None = None) -> dict[str, Any]:
     """The settings a finished GRPO run depends on (every ``rl_*`` key and the few others it reads)."""
-    fp = {k: getattr(cfg, k) for k in sorted(cfg.keys()) if k.startswith("rl_") and k not in ("rl_baselines", "rl_reward", "rl_rm_url", "rl_vllm_mode",
-                                                                      "rl_vllm_server_host", "rl_vllm_server_port")}
+    fp = {k: getattr(cfg, k) for k in sorted(cfg.keys()) if k.startswith("rl_") and k not in _NOT_FINGERPRINTED}
     fp.update({k: getattr(cfg, k) for k in _FINGERPRINT_KEYS if k in cfg})
     fp.update(reward=reward, init_policy=str(init_policy) if init_policy else None,
               rm_path=str(rm_path or cfg.rm_path) if (rm_path or cfg.rm_path) else None)

@@ -54,11 +54,12 @@ def plot_training_curves(steps_by_method: Mapping[str, Sequence[Mapping[str, Any
 
 def plot_eval_table(metrics: Mapping[str, Any], path=None):
     """Grouped bars: benchmarks (+ Average) on the x axis, one bar per method (base model first)."""
-    table, metric = metrics["table"], metrics.get("metric", "avg@k")
     import matplotlib.pyplot as plt
     import numpy as np
 
     from cskit.figures import save
+
+    table, metric = metrics["table"], metrics.get("metric", "avg@k")
 
     methods = list(table)
     cols: list[str] = []

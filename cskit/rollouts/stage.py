@@ -174,12 +174,13 @@ def rlvr_rollouts(cfg, run, problems: Sequence[Problem]) -> tuple[pd.DataFrame, 
     from cskit.models import resolve_model
     from cskit.prompts import question_text
     from cskit.rl import batch_layout, train_grpo
-    from cskit.rl.grpo import load_train_problems, load_val_problems
+    from cskit.rl.grpo import load_val_problems
     from cskit.rollouts.trajectory import TRAJECTORY_COLUMNS, TrajectoryLog, assemble
 
     out_path = run.data / "rollouts.parquet"
     parts_dir = run.data / "rollouts.trajectory"
-    train = [p for p in load_train_problems(cfg) if p.has_tests]
+    # the training problems with tests: the same list stage 04 trains its execution baseline on
+    train = [p for p in problems if p.has_tests]
     layout = batch_layout(cfg.rl_prompts_per_step, cfg.rl_num_generations, cfg.rl_updates_per_step, 1,
                           cfg.rl_micro_batch_size)
     log = TrajectoryLog(parts_dir, {p.id: question_text(p) for p in train}, {p.id: p.source for p in train},
