@@ -102,3 +102,14 @@ def test_curated_pairs_are_graded_and_kept_only_when_labels_hold():
     graded = grade_curated(df, [p], load_config("smoke"))
     assert len(graded) == 1  # the mislabelled "wrong" solution is dropped
     assert graded.neg_pass_fraction.iloc[0] == pytest.approx(2 / 3)
+
+
+def test_split_keeps_each_task_on_one_side():
+    # two formats of one task (and two parameter draws of one family) never straddle the split
+    ids = [f"proc/fam{i}/{kind}/{k}" for i in range(6) for kind in ("call", "assert") for k in range(2)]
+    groups = {pid: pid.split("/")[1] for pid in ids}
+    for seed in range(5):
+        tr, va = split_problem_ids(ids, 0.34, seed=seed, groups=groups)
+        assert tr and va and tr | va == set(ids) and not tr & va
+        assert not {groups[i] for i in tr} & {groups[i] for i in va}
+        assert len({groups[i] for i in va}) == 3          # ceil(0.34 * 6) tasks held out, not 0.34 of the ids

@@ -85,6 +85,11 @@ def _check_result(res, run, name):
     steps = res["steps"]
     assert [r["rl_step"] for r in steps] == [0, 1, 2]
     assert "val_pass_rate" in steps[0]  # validated before training
+    for r in steps:   # every validation pass rate carries its n and a 95% Wilson interval around it
+        if "val_pass_rate" in r:
+            assert r["val_n"] >= 1 and r["val_passed"] == round(r["val_pass_rate"] * r["val_n"])
+            assert 0 <= r["val_pass_rate_ci_low"] <= r["val_pass_rate"] <= r["val_pass_rate_ci_high"] <= 1
+            assert r["val_pass_rate_ci_high"] - r["val_pass_rate_ci_low"] > 0.1   # a few problems: a wide interval
     for r in steps[1:]:
         assert {"reward_mean", "valid_rate", "completion_length", "val_pass_rate"} <= set(r)
     assert (run.models / name / "config.json").exists()

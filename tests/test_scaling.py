@@ -155,6 +155,13 @@ def test_run_scaling_smoke(env):
     assert all(set(r) == {"bundled-val", "Average"} for r in m["table"].values())
     assert m["n_train_problems"]["testfree"] == m["n_verified"] + m["pools"]["testfree"]["kept"]
     assert m["rewards"]["weak_tests"] == "execution" and m["rewards"]["untrained_rm"] == "untrained_rm"
+    # every row with n and an interval, and paired against the base model and the verified-only row
+    assert set(m["pooled"]) == set(m["table"]) and all(p["n"] >= 1 and len(p["ci"]) == 2 for p in m["pooled"].values())
+    assert {"verified - base", "testfree - base", "testfree - verified", "untrained_rm - verified"} <= set(m["comparisons"])
+    for c in m["comparisons"].values():
+        assert c["all"]["n"] >= 1 and c["all"]["ci"][0] <= c["all"]["ci"][1]
+        assert c["all"]["wording"]
+    assert scaling_frame(m)["all problems: avg@k % [95% CI] (n)"].str.contains("n = ").all()
     saved = read_stage_results(env, "04b_scaling")
     assert saved["metrics"]["table"] == m["table"]
     assert len(scaling_frame(m)) == 5 and set(pools_frame(m).index) == {"testfree", "weak"}

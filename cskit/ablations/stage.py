@@ -290,7 +290,8 @@ def _train_split_ids(cfg, run, val: pd.DataFrame) -> tuple[set, pd.DataFrame]:
     from cskit.pairs import split_problem_ids
 
     ro = pd.read_parquet(Path(run.data) / "rollouts.parquet")
-    train_ids, _ = split_problem_ids(ro.problem_id, float(cfg.pairs_val_fraction), int(cfg.seed))
+    tasks = {p.id: p.task for p in _train_problems(cfg)}  # the same task-level split as stage 02
+    train_ids, _ = split_problem_ids(ro.problem_id, float(cfg.pairs_val_fraction), int(cfg.seed), tasks)
     train_ids -= set(val.problem_id)
     return train_ids, ro[ro.problem_id.isin(train_ids)]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -37,14 +37,23 @@ def normalize_code(code: str) -> str:
     return "\n".join(ln for ln in lines if ln.strip())
 
 
-def split_problem_ids(problem_ids: Iterable[str], val_fraction: float, seed: int) -> tuple[set[str], set[str]]:
-    """Seeded split of problem ids; both sides non-empty when there are at least two problems."""
+def split_problem_ids(problem_ids: Iterable[str], val_fraction: float, seed: int,
+                      groups: Mapping[str, str] | None = None) -> tuple[set[str], set[str]]:
+    """Seeded split of problem ids; both sides non-empty when there are at least two groups.
+
+    ``groups`` maps a problem id to its task (:attr:`Problem.task`): a task's problems -- its other formats,
+    its other parameter draws -- all land on one side, so held-out pairs are on tasks the RM never saw.
+    Ids without a group are their own group. ``val_fraction`` is the share of groups held out."""
     ids = sorted(set(problem_ids))
-    random.Random(seed).shuffle(ids)
-    n_val = int(math.ceil(val_fraction * len(ids))) if val_fraction > 0 else 0
-    if len(ids) >= 2:
-        n_val = min(max(n_val, 1 if val_fraction > 0 else 0), len(ids) - 1)
-    return set(ids[n_val:]), set(ids[:n_val])
+    groups = groups or {}
+    keys = sorted({groups.get(i, i) for i in ids})
+    random.Random(seed).shuffle(keys)
+    n_val = int(math.ceil(val_fraction * len(keys))) if val_fraction > 0 else 0
+    if len(keys) >= 2:
+        n_val = min(max(n_val, 1 if val_fraction > 0 else 0), len(keys) - 1)
+    val_keys = set(keys[:n_val])
+    val = {i for i in ids if groups.get(i, i) in val_keys}
+    return set(ids) - val, val
 
 
 def _unique(rows: list[dict], dedup: bool) -> list[dict]:
@@ -191,7 +200,8 @@ def make_pair_splits(rollouts: pd.DataFrame, problems: Sequence[Problem], cfg,
                      offpolicy: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All pair sources per the profile, split by problem into (train, val)."""
     seed = int(cfg.seed)
-    train_ids, val_ids = split_problem_ids(rollouts.problem_id, float(cfg.pairs_val_fraction), seed)
+    tasks = {p.id: p.task for p in problems}
+    train_ids, val_ids = split_problem_ids(rollouts.problem_id, float(cfg.pairs_val_fraction), seed, tasks)
     splits = []
     for name, ids in (("train", train_ids), ("val", val_ids)):
         ro = rollouts[rollouts.problem_id.isin(ids)]

@@ -41,7 +41,7 @@ from typing import Any, Callable, Sequence
 from cskit.problems.record import Problem
 
 __all__ = ["mutants", "mutation_check", "MutationReport", "ProblemMutation", "format_report", "mutation_main",
-           "fuzz_inputs", "task_of"]
+           "fuzz_inputs"]
 
 _CMP_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
 _NO_DROP = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass)
@@ -399,13 +399,6 @@ def _agreement_inputs(problem: Problem, n: int, seed: int) -> list:
     return [x for x in inputs if pred(x)] if pred else inputs
 
 
-def task_of(problem: Problem) -> str:
-    """The task a problem belongs to: its ``metadata['task']``, else its family, else its id's last part."""
-    from cskit.problems.procedural import family_of
-
-    return problem.metadata.get("task") or family_of(problem) or problem.id.rsplit("/", 1)[-1]
-
-
 # ----------------------------------------------------------------------------- the check
 @dataclass
 class ProblemMutation:
@@ -474,7 +467,7 @@ def _check_one(problem: Problem, limits, max_mutants: int, n_inputs: int, seed: 
     ref = problem.solutions[0]
     ms = mutants(ref, max_mutants, seed=hash_seed(problem.id, seed))
     codes = [src for _, src in ms]
-    fam = task_of(problem)
+    fam = problem.task
     if not codes:
         return ProblemMutation(problem.id, fam, 0, 0, 0, 0)
     run_kind = problem.kind

@@ -80,6 +80,12 @@ class Problem:
     def has_tests(self) -> bool:
         return self.kind != "none" and bool(self.tests)
 
+    @property
+    def task(self) -> str:
+        """The task this problem poses, shared by its twins in other formats (``metadata['task']``, else the
+        procedural ``family``, else the id): held-out splits keep a task's problems on one side."""
+        return str(self.metadata.get("task") or self.metadata.get("family") or self.id)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["tests"] = [asdict(t) for t in self.tests]

@@ -14,7 +14,9 @@ Spec strings (``load_source``; ``load_problems`` takes a comma list of them)::
     kodcode[:SPLIT] | kodcode:PATH                 KodCode/KodCode-V1, statement-only (kind none) by default
     quest:HUB_ID_OR_PATH                           statement-only rows (QueST-style), kind none
     procedural:SPLIT[:N[:SEED]]                    generated families (cskit.problems.procedural), split by family:
-                                                   train | val | test, e.g. procedural:train:500:3
+                                                   train | val | test, e.g. procedural:train:500:3;
+                                                   :level=basic keeps the one-expression families,
+                                                   :kinds=call+assert the function-style kinds
 
 Options may follow as ``:key=value`` tokens: ``kodcode:PATH:tests=assert`` keeps KodCode's (weak,
 synthetic) pytest tests as ``assert`` tests; ``mbpp:...:challenge=1`` adds MBPP's challenge tests;

@@ -198,10 +198,13 @@ def size_table(results: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def rl_paired_table(results: Mapping[str, Any]) -> pd.DataFrame:
-    """The paper's RL comparisons on this run, paired on the same problems: avg@k difference (points) with its
-    95% interval; a difference whose interval covers 0 reads "no detectable difference"."""
+    """The paper's RL comparisons on this run (stage 04 and the scaling rows), paired on the same problems:
+    avg@k difference (points) with its 95% interval; a difference whose interval covers 0 reads "no detectable
+    difference"."""
     rows = []
-    for name, c in (_metrics(results, "04_rl").get("comparisons") or {}).items():
+    comparisons = [(n, c) for n, c in (_metrics(results, "04_rl").get("comparisons") or {}).items()]
+    comparisons += [(f"scaling: {n}", c) for n, c in (_metrics(results, "04b_scaling").get("comparisons") or {}).items()]
+    for name, c in comparisons:
         for bench, d in c.items():
             if not isinstance(d, Mapping) or "diff" not in d:
                 continue
@@ -246,13 +249,15 @@ def rl_table(results: Mapping[str, Any]) -> pd.DataFrame:
         for k, v in sc["table"].items():
             if k != "base":
                 rows.append({"method": f"scaling: {labels.get(k, k)}",
-                             "source": f"this run, 04b_scaling ({sc.get('metric', m.get('metric', 'avg@k'))})", **v})
+                             "source": f"this run, 04b_scaling ({sc.get('metric', m.get('metric', 'avg@k'))})",
+                             "_pooled": (sc.get("pooled") or {}).get(k), **v})
     rows.append({"method": "CodeScaler RL, Qwen3-8B-Base (probably)",
                  "source": "paper (docs/recipe.md, RL (GRPO): third-party row, avg@8)",
                  **PAPER_RL_ROW})
     pooled = m.get("pooled") or {}
     for r in rows:   # this run's methods: avg@k over all evaluated problems, n and 95% interval
-        p = pooled.get(r.pop("_key", None))
+        p = r.pop("_pooled", None) or pooled.get(r.pop("_key", None))
+        r.pop("_key", None)
         if p and p.get("n"):
             r["all problems: avg@k % [95% CI] (n)"] = (f"{100 * p['value']:.1f} [{100 * p['ci'][0]:.1f}, "
                                                       f"{100 * p['ci'][1]:.1f}] (n = {p['n']})")

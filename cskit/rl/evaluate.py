@@ -278,6 +278,30 @@ def paired_comparison(a: Mapping[str, Any], b: Mapping[str, Any], *, seed: int =
     return out
 
 
+def compare_methods(evals: Mapping[str, Mapping[str, Any]], pairs: Sequence[tuple[str, str]],
+                    names: Mapping[str, str] | None = None, *, seed: int = 0) -> dict[str, Any]:
+    """:func:`paired_comparison` for each ``(a, b)`` of ``pairs`` present in ``evals``, keyed ``"a - b"``; the
+    over-all-problems entry carries its reading (:func:`cskit.stats.describe_difference`)."""
+    from cskit.stats import describe_difference
+
+    names = names or {}
+    out = {}
+    for a, b in pairs:
+        if a in evals and b in evals:
+            c = paired_comparison(evals[a], evals[b], seed=seed)
+            c["all"]["wording"] = describe_difference(c["all"], names.get(a, a), names.get(b, b), " avg@k")
+            out[f"{a} - {b}"] = c
+    return out
+
+
+def pooled_avg(evals: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """avg@k over every evaluated problem of each method, with n and a bootstrap interval over problems."""
+    from cskit.stats import mean_ci
+
+    return {m: mean_ci([r["c"] / r["n"] for rows in (e.get("per_problem") or {}).values() for r in rows if r["n"]])
+            for m, e in evals.items()}
+
+
 def results_table(results_by_method: Mapping[str, Mapping[str, Any]], metric: str | None = None) -> dict[str, dict]:
     """The paper's table: rows = methods, columns = benchmarks + ``Average`` (values in %, 2 decimals)."""
     table: dict[str, dict] = {}

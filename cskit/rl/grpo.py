@@ -263,7 +263,9 @@ def build_reward(reward: str, cfg: Config, run: Any, problems: Sequence[Any], de
 _STANDARD = {"reward": "reward_mean", "reward_std": "reward_std", "completions/mean_length": "completion_length",
              "completions/clipped_ratio": "clipped_ratio", "loss": "loss", "learning_rate": "learning_rate",
              "entropy": "entropy", "grad_norm": "grad_norm", "step_time": "step_time",
-             "val/pass_rate": "val_pass_rate", "val/valid_rate": "val_valid_rate"}
+             "val/pass_rate": "val_pass_rate", "val/valid_rate": "val_valid_rate", "val/n": "val_n",
+             "val/passed": "val_passed", "val/pass_rate_ci_low": "val_pass_rate_ci_low",
+             "val/pass_rate_ci_high": "val_pass_rate_ci_high"}
 
 
 def step_logs(log_history: Sequence[Mapping[str, Any]], updates_per_step: int) -> list[dict[str, Any]]:
@@ -512,16 +514,11 @@ def run_rl(cfg: Config, run: Any) -> dict[str, Any]:
         evals[label] = {**evaluate_policy(model, benchmarks, cfg.eval_k, None, cfg), "cache_key": key}
         write_json(path, evals[label])
     table = results_table(evals)
-    from cskit.rl.evaluate import paired_comparison
-    from cskit.stats import describe_difference, mean_ci
+    from cskit.rl.evaluate import compare_methods, pooled_avg
 
-    comparisons = {}   # the paper's comparisons, paired on the same problems (avg@k per problem)
-    for a, b in (("codescaler", "execution"), ("codescaler", "base"), ("execution", "base")):
-        if a in evals and b in evals:
-            c = paired_comparison(evals[a], evals[b], seed=int(cfg.seed))
-            c["all"]["wording"] = describe_difference(c["all"], METHOD_NAMES.get(a, a), METHOD_NAMES.get(b, b),
-                                                      " avg@k")
-            comparisons[f"{a} - {b}"] = c
+    # the paper's comparisons, paired on the same problems (avg@k per problem)
+    comparisons = compare_methods(evals, (("codescaler", "execution"), ("codescaler", "base"), ("execution", "base")),
+                                  METHOD_NAMES, seed=int(cfg.seed))
     metrics = {
         "methods": methods,
         "n_train_problems": len(problems), "n_val_problems": len(val_problems),
@@ -530,8 +527,7 @@ def run_rl(cfg: Config, run: Any) -> dict[str, Any]:
         "eval": {m: {k: v for k, v in e.items() if k not in ("per_problem", "cache_key")} for m, e in evals.items()},
         "table": table, "comparisons": comparisons,
         # avg@k over every evaluated problem, with n and a bootstrap interval over problems
-        "pooled": {m: mean_ci([r["c"] / r["n"] for rows in (e.get("per_problem") or {}).values() for r in rows
-                               if r["n"]]) for m, e in evals.items()},
+        "pooled": pooled_avg(evals),
         "metric": f"avg@{cfg.eval_k}",
     }
     from cskit.rl.plots import save_figures
@@ -542,7 +538,8 @@ def run_rl(cfg: Config, run: Any) -> dict[str, Any]:
 
 
 STEP_COLUMNS = ("reward_mean", "reward_std", "valid_rate", "raw_mean", "pass_rate", "completion_length",
-                "clipped_ratio", "val_pass_rate", "loss", "learning_rate", "step_time")
+                "clipped_ratio", "val_pass_rate", "val_n", "val_pass_rate_ci_low", "val_pass_rate_ci_high", "loss",
+                "learning_rate", "step_time")
 
 
 def steps_frame(metrics: Mapping[str, Any]):

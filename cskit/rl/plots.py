@@ -19,8 +19,8 @@ def _series(rows: Sequence[Mapping[str, Any]], key: str) -> tuple[list[float], l
 
 
 def plot_training_curves(steps_by_method: Mapping[str, Sequence[Mapping[str, Any]]], path=None):
-    """2x2 panels (reward, validity rate, response length, validation pass rate) over GRPO steps, one line
-    per method. ``steps_by_method``: method -> rows of :func:`cskit.rl.step_logs`, or the metrics dict of
+    """2x2 panels (reward, validity rate, response length, validation pass rate with its 95% Wilson band)
+    over GRPO steps, one line per method. ``steps_by_method``: method -> rows of :func:`cskit.rl.step_logs`, or the metrics dict of
     :func:`cskit.rl.run_rl` (its ``training`` entry is used)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -35,7 +35,11 @@ def plot_training_curves(steps_by_method: Mapping[str, Sequence[Mapping[str, Any
         for method, rows in steps_by_method.items():
             xs, ys = _series(rows, key)
             if xs:
-                ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, ms=3, label=method)
+                line, = ax.plot(xs, ys, marker="o" if len(xs) < 30 else None, ms=3, label=method)
+                lo_x, lo = _series(rows, key + "_ci_low")
+                hi_x, hi = _series(rows, key + "_ci_high")
+                if lo and lo_x == hi_x:   # 95% Wilson band of the validation pass rate (n = its problems)
+                    ax.fill_between(lo_x, lo, hi, color=line.get_color(), alpha=0.15, linewidth=0)
         ax.set_title(title)
         ax.set_xlabel("GRPO step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -229,8 +229,10 @@ def run_scaling(cfg: Config, run: Any) -> dict[str, Any]:
     """The scaling experiment (module docstring). Writes ``results/04b_scaling.json``; metrics: ``enabled``,
     ``rows``, ``labels`` (row -> display label), ``pools`` (sizes, overlap drops, tests before/after
     weakening), ``n_train_problems`` per row, ``training`` (per-row GRPO results without log history),
-    ``eval``, ``table`` (rows = ``base`` + rows, columns = benchmarks + ``Average``, %), ``metric``."""
-    from cskit.rl.evaluate import results_table
+    ``eval``, ``table`` (rows = ``base`` + rows, columns = benchmarks + ``Average``, %), ``metric``,
+    ``comparisons`` (each row - base and - verified, paired avg@k differences with intervals) and ``pooled``
+    (avg@k over all evaluated problems with n and a 95% bootstrap interval)."""
+    from cskit.rl.evaluate import compare_methods, pooled_avg, results_table
     from cskit.runinfo import write_stage_results
 
     if not cfg.scaling_enabled:
@@ -272,6 +274,11 @@ def run_scaling(cfg: Config, run: Any) -> dict[str, Any]:
         "training": {r: {k: v for k, v in t.items() if k != "log_history"} for r, t in training.items()},
         "eval": {m: {k: v for k, v in e.items() if k not in ("per_problem", "cache_key")} for m, e in evals.items()},
         "table": results_table(evals), "metric": f"avg@{scfg.eval_k}",
+        # each row against the base model and against the verified-only row, paired on the same problems
+        "comparisons": compare_methods(evals, [(r, "base") for r in rows] +
+                                       [(r, "verified") for r in rows if r != "verified"], ROW_LABELS,
+                                       seed=int(cfg.seed)),
+        "pooled": pooled_avg(evals),   # avg@k over all evaluated problems, n and a bootstrap interval
     }
     from cskit.rl.plots_scaling import save_figures
 
@@ -284,14 +291,19 @@ def run_scaling(cfg: Config, run: Any) -> dict[str, Any]:
 
 
 def scaling_frame(metrics: Mapping[str, Any]):
-    """The evaluation table with display labels, reward, training problems (incl. pool) per row (%)."""
+    """The evaluation table with display labels, reward, training problems (incl. pool) per row (%), and each
+    row's avg@k over all problems with its 95% interval and n."""
     import pandas as pd
 
     rows = []
     for key, vals in (metrics.get("table") or {}).items():
+        p = (metrics.get("pooled") or {}).get(key) or {}
+        ci = (f"{100 * p['value']:.1f} [{100 * p['ci'][0]:.1f}, {100 * p['ci'][1]:.1f}] (n = {p['n']})"
+              if p.get("n") else "-")
         rows.append({"method": metrics.get("labels", {}).get(key, key), "row": key,
                      "reward": metrics.get("rewards", {}).get(key, "-"),
-                     "train problems": metrics.get("n_train_problems", {}).get(key, 0), **vals})
+                     "train problems": metrics.get("n_train_problems", {}).get(key, 0), **vals,
+                     "all problems: avg@k % [95% CI] (n)": ci})
     return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
 
 

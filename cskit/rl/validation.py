@@ -15,8 +15,9 @@ from transformers import GenerationConfig, TrainerCallback
 
 class ExecValidationCallback(TrainerCallback):
     """Greedy generation on held-out problems + sandbox grading, before training and every ``every`` optimiser
-    steps (and at the end if the last step was not validated). Appends ``{"step", "val/pass_rate",
-    "val/valid_rate", "val/n"}`` to ``state.log_history`` (so it is checkpointed and survives a resume).
+    steps (and at the end if the last step was not validated). Appends ``{"step", "val/pass_rate", "val/passed",
+    "val/n", "val/pass_rate_ci_low", "val/pass_rate_ci_high" (95% Wilson), "val/valid_rate"}`` to
+    ``state.log_history`` (so it is checkpointed and survives a resume).
     """
 
     def __init__(self, problems: Sequence[Any], tokenizer: Any, every: int, max_new_tokens: int, limits: Any = None,
@@ -73,8 +74,12 @@ class ExecValidationCallback(TrainerCallback):
         codes = [extract_strict(t) for t in texts]
         items = [(p, c) for p, c in zip(self.problems, codes) if c]
         graded = grade_many(items, limits=self.limits, workers=self.workers, progress=False) if items else []
-        n = len(self.problems)
-        return {"val/pass_rate": sum(r.passed for r in graded) / n, "val/valid_rate": len(items) / n, "val/n": n}
+        from cskit.stats import wilson_ci
+
+        n, k = len(self.problems), sum(bool(r.passed) for r in graded)
+        lo, hi = wilson_ci(k, n)   # greedy: one sample per problem, so problems are the independent items
+        return {"val/pass_rate": k / n, "val/passed": k, "val/n": n, "val/pass_rate_ci_low": lo,
+                "val/pass_rate_ci_high": hi, "val/valid_rate": len(items) / n}
 
     def _validate(self, state, model) -> None:
         if model is None:

@@ -10,8 +10,12 @@ Ids are ``proc/<family>/<kind>/<k>``; ``Problem.metadata`` records ``family``, `
 ``seed``; ``solutions[0]`` is the reference. Expected outputs are computed by running the (trusted,
 kit-written) reference function on the host.
 
-Source spec (for ``cskit.problems.sources``): ``procedural:<split>[:n[:seed]]`` (default n = 3 x the
-split's number of families, seed 0), via :func:`procedural_source`.
+Families come in two levels (``Family.level``): ``standard`` (text, lists, numbers: a loop or a few
+conditions) and ``basic`` (one expression with a parameter, within reach of a 135M model).
+
+Source spec (for ``cskit.problems.sources``): ``procedural:<split>[:n[:seed]][:level=standard|basic]
+[:kinds=stdio+call+assert]`` (default n = one per family of that level and kind, seed 0), via
+:func:`procedural_source`.
 """
 from __future__ import annotations
 
@@ -22,20 +26,24 @@ from typing import Any
 from cskit.problems.procedural.families import FAMILIES, Family
 from cskit.problems.record import Problem, TestCase
 
-__all__ = ["FAMILIES", "FAMILY_SPLITS", "SPLITS", "KINDS", "Family", "generate_problems", "make_problem",
+__all__ = ["FAMILIES", "FAMILY_SPLITS", "SPLITS", "LEVELS", "KINDS", "Family", "generate_problems", "make_problem",
            "family_of", "families_in", "agreement_inputs", "procedural_source", "reference_function"]
 
 SPLITS = ("train", "val", "test")
+LEVELS = ("standard", "basic")
 KINDS = ("stdio", "call", "assert")
 FAMILY_SPLITS: dict[str, str] = {name: f.split for name, f in sorted(FAMILIES.items())}
 MAX_TESTS = 12
 _FN_CACHE: dict[str, Any] = {}
 
 
-def families_in(split: str) -> list[str]:
+def families_in(split: str, level: str | None = None) -> list[str]:
+    """The families of ``split``; with ``level`` (``standard`` | ``basic``) only those of that level."""
     if split not in SPLITS:
         raise ValueError(f"procedural split must be one of {SPLITS}, got {split!r}")
-    return [n for n, s in FAMILY_SPLITS.items() if s == split]
+    if level is not None and level not in LEVELS:
+        raise ValueError(f"procedural level must be one of {LEVELS}, got {level!r}")
+    return [n for n, s in FAMILY_SPLITS.items() if s == split and level in (None, FAMILIES[n].level)]
 
 
 def family_of(problem_id_or_problem: Any) -> str | None:
@@ -180,7 +188,7 @@ def generate_problems(split: str, n: int | None = None, seed: int = 0, *, kinds:
                       families: list[str] | None = None) -> list[Problem]:
     """``n`` problems (default: one per family and kind) from the families of ``split``, round-robin over
     families, then kinds; deterministic in ``seed``. Parameters are re-drawn (up to 30 times) to avoid
-    repeating a (family, kind, parameters) combination."""
+    repeating a (family, parameters) combination in any kind."""
     fams = families_in(split) if families is None else list(families)
     for f in fams:
         if FAMILY_SPLITS.get(f) != split:
@@ -200,7 +208,7 @@ def generate_problems(split: str, n: int | None = None, seed: int = 0, *, kinds:
         rng = random.Random(f"proc:{seed}:{fam}:{kind}:{k}")
         for _ in range(30):
             params = FAMILIES[fam].sample(rng)
-            key = f"{fam}:{kind}:{json.dumps(params, sort_keys=True)}"
+            key = f"{fam}:{json.dumps(params, sort_keys=True)}"  # across kinds: no task twice in two formats
             if key not in seen:
                 break
         seen.add(key)
@@ -225,16 +233,22 @@ def agreement_inputs(problem: Problem, n: int = 200, seed: int = 1) -> list:
 
 
 def procedural_source(args: list[str], opts: dict[str, str], spec: str) -> list[Problem]:
-    """``procedural:<split>[:n[:seed]]`` (also ``:n=..``/``:seed=..`` options) for ``cskit.problems.sources``."""
-    bad = sorted(set(opts) - {"n", "seed"})
+    """``procedural:<split>[:n[:seed]]`` (also ``:n=..``/``:seed=..``/``:level=standard|basic`` and
+    ``:kinds=call+assert`` options) for ``cskit.problems.sources``."""
+    bad = sorted(set(opts) - {"n", "seed", "level", "kinds"})
     if bad:
-        raise ValueError(f"source {spec!r}: unknown option(s) {bad}; allowed: ['n', 'seed']")
+        raise ValueError(f"source {spec!r}: unknown option(s) {bad}; allowed: ['kinds', 'level', 'n', 'seed']")
+    kinds = tuple(opts["kinds"].split("+")) if opts.get("kinds") else KINDS
+    if not kinds or set(kinds) - set(KINDS):
+        raise ValueError(f"source {spec!r}: kinds must be {'+'.join(KINDS)} or a part of it, got {opts['kinds']!r}")
     if not args:
         raise ValueError(f"source {spec!r}: procedural needs a split, one of {SPLITS} (procedural:train[:n[:seed]])")
     split = args[0]
     n = opts.get("n") or (args[1] if len(args) > 1 else None)
     seed = opts.get("seed") or (args[2] if len(args) > 2 else 0)
     try:
-        return generate_problems(split, int(n) if n not in (None, "") else None, int(seed))
+        fams = families_in(split, opts["level"]) if "level" in opts else None
+        return generate_problems(split, int(n) if n not in (None, "") else None, int(seed), kinds=kinds,
+                                 families=fams)
     except ValueError as e:
         raise ValueError(f"source {spec!r}: {e}") from None

@@ -7,6 +7,10 @@ Its reference is a plain Python function ``fn(*args)`` (source text, parameters 
 ``int``, ``str`` (one line of text, may be empty), ``ints`` (a list of integers, possibly empty).
 Return types: ``int``, ``str``, ``bool``, ``ints``.
 
+``level`` is ``"standard"`` (a loop or a few conditions: text, lists, numbers) or ``"basic"`` (one expression
+with a parameter, ``cskit.problems.procedural.basic``: the level a 135M-parameter policy sometimes solves, so
+that CPU-scale runs get problems with mixed outcomes).
+
 ``gen(rng, p)`` returns a list of argument tuples: the family's edge cases first (empty, boundaries,
 negatives, large values, the parameter's own boundary), then random ones. Every tuple is inside the
 stated constraints (the reference never raises on them).
@@ -37,6 +41,7 @@ class Family:
     split: str = "train"
     twin_of: tuple[str, ...] = ()               # bundled tasks this family resembles (must share the split)
     extra: dict = field(default_factory=dict)
+    level: str = "standard"                     # "basic": one step, within reach of a 135M model (basic.py)
 
 
 def src(s: str) -> str:
