@@ -15,7 +15,7 @@ PIP_QUIET := -q
 # keep pip's noise about absent local indexes out of the logs
 PIPFILTER := 2>&1 | grep -v "is ignored: it is neither" || true
 
-.PHONY: setup demo test test-fast sandbox-tools assets lab clean-venv
+.PHONY: setup demo study test test-fast sandbox-tools assets lab clean-venv
 
 $(STAMP): requirements/lock-cpu.txt requirements/extras-nodeps.txt pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ assets: setup
 # `nproc` would honour the exported OMP_NUM_THREADS=1, getconf does not).
 demo: assets
 	@OMP_NUM_THREADS=$$(getconf _NPROCESSORS_ONLN) $(BIN)/cskit run --profile demo --run demo
+
+# The study profile (README, "What the study shows on a CPU"): <= 90 minutes on 2 cores
+study: assets
+	@OMP_NUM_THREADS=$$(getconf _NPROCESSORS_ONLN) $(BIN)/cskit run --profile study --run study
 
 test: setup
 	@$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 
 * :func:`wilson_ci` -- Wilson score interval for k successes out of n (proportions);
 * :func:`bootstrap_ci` -- percentile bootstrap interval of a mean, resampling items (problems) with replacement;
+* :func:`cluster_bootstrap_ci` -- the same resampling whole clusters (the problem a preference pair comes from);
 * :func:`auroc` -- area under the ROC curve (P(random positive outscores random negative), ties 1/2);
 * :func:`rate`, :func:`mean_ci` -- a number as results JSON carries it: value, n and its 95% interval;
 * :func:`paired_difference` -- a paired comparison on the same items (paired BCa bootstrap), and
@@ -11,7 +12,7 @@ Pure numpy/pandas; no stage imports this module's private names.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,22 @@ def bootstrap_ci(values: Sequence[float], n_boot: int = 2000, alpha: float = 0.0
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
+
+
+def cluster_bootstrap_ci(values: Sequence[float], clusters: Sequence[Any], n_boot: int = 2000, alpha: float = 0.05,
+                         seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean of ``values`` resampling whole *clusters* (e.g. the problem each
+    preference pair comes from) with replacement: items of one cluster are not independent, so this
+    interval is wider than a per-item one when they agree with each other."""
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    keys, inv = np.unique(np.asarray([str(c) for c in clusters]), return_inverse=True)
+    sums, counts = np.bincount(inv, weights=v, minlength=len(keys)), np.bincount(inv, minlength=len(keys))
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(keys), size=(n_boot, len(keys)))
+    means = sums[pick].sum(axis=1) / np.maximum(counts[pick].sum(axis=1), 1)
     return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
@@ -101,12 +118,16 @@ def paired_difference(a: Sequence[float], b: Sequence[float], *, n_resamples: in
 
 
 def describe_difference(d: dict, a: str, b: str, unit: str = "") -> str:
-    """The wording every table uses: a difference whose interval covers 0 is never called a win or a loss."""
+    """The wording every table uses: a difference whose interval covers 0 is never called a win or a loss
+    (with ``ci_by_problem``, the interval that resamples problems, either interval covering 0 is enough)."""
     if d.get("n", 0) == 0:
         return "no data"
     lo, hi = d["ci"]
     span = f"{d['diff']:+.3g}{unit} (95% CI {lo:+.3g} to {hi:+.3g}, n = {d['n']})"
-    if d["verdict"] == "no detectable difference":
+    by = d.get("ci_by_problem")
+    if by:   # items cluster in problems: the interval over problems decides too
+        span = span[:-1] + f"; over the {d.get('n_problems', '?')} problems {by[0]:+.3g} to {by[1]:+.3g})"
+    if d["verdict"] == "no detectable difference" or (by and by[0] <= 0 <= by[1]):
         return f"no detectable difference between {a} and {b}: {span}"
     better = a if d["diff"] > 0 else b
     return f"{better} higher: {a} - {b} = {span}"

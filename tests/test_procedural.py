@@ -106,6 +106,32 @@ def test_source_spec_function():
         procedural_source([], {}, "procedural")
 
 
+def test_basic_level_and_kinds_options():
+    """``level=basic`` keeps the one-expression families (every split has some), ``kinds=`` the formats."""
+    for split in SPLITS:
+        basic = families_in(split, "basic")
+        assert len(basic) >= 5 and set(basic) <= set(families_in(split))
+        assert set(basic) | set(families_in(split, "standard")) == set(families_in(split))
+    probs = procedural_source(["val", "24"], {"level": "basic", "kinds": "call+assert"}, "x")
+    assert len(probs) == 24 and {p.kind for p in probs} == {"call", "assert"}
+    assert {family_of(p) for p in probs} == set(families_in("val", "basic"))
+    # one task is never posed twice with the same parameters, not even in two formats
+    keys = [(family_of(p), json.dumps(p.metadata["params"], sort_keys=True)) for p in probs]
+    assert len(set(keys)) == len(keys)
+    for bad in ({"level": "easy"}, {"kinds": "call+stdin"}, {"kinds": ""}, {"colour": "red"}):
+        with pytest.raises(ValueError):
+            procedural_source(["val"], bad, "procedural:val")
+
+
+def test_pairs_split_by_task_puts_every_format_of_a_family_on_one_side():
+    from cskit.pairs import split_problem_ids
+
+    probs = generate_problems("train", 72, 0, kinds=("call", "assert"), families=families_in("train", "basic"))
+    tr, va = split_problem_ids([p.id for p in probs], 0.5, 0, {p.id: p.task for p in probs})
+    fam_tr, fam_va = {family_of(i) for i in tr}, {family_of(i) for i in va}
+    assert fam_tr and fam_va and not fam_tr & fam_va
+
+
 def _grade(problems):
     from cskit.sandbox import SandboxLimits, grade_many
 

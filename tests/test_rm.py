@@ -244,6 +244,10 @@ def test_run_reward_model_stage_and_resume(tmp_path):
     for name in ("rm_loss", "rm_acc_by_neg_pass", "rm_trained_vs_untrained", "rm_score_hist", "rm_calibration"):
         assert (run.figures / f"{name}.png").exists(), name
     assert set(m["trained"]) >= {"val", "train", "rollouts"} and m["headline"]["n_val_pairs"] == 6
+    v = m["trained"]["val"]   # accuracy with a Wilson interval over pairs and a bootstrap over problems
+    assert v["n_problems"] == 6 and len(v["accuracy_ci"]) == 2 and len(v["accuracy_ci_by_problem"]) == 2
+    d = m["val_accuracy_trained_minus_untrained"]
+    assert d["n"] == 6 and d["n_problems"] == 6 and len(d["ci_by_problem"]) == 2 and d["wording"]
     assert (run.data / "rm_scores" / "rollouts.parquet").exists()
     t = summary_table(m)
     assert list(t.index) == ["untrained", "trained"]

@@ -361,9 +361,12 @@ def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         d = m.get(name, {})
         v, r = d.get("val", {}), d.get("rollouts", {})
         ci = v.get("accuracy_ci") or [None, None]
+        cp = v.get("accuracy_ci_by_problem") or [None, None]
         rows.append({"RM": f"{name} ({m.get('init_model', '')})", "val pairwise accuracy": v.get("accuracy"),
                      "95% CI": f"[{_num(ci[0]):.3f}, {_num(ci[1]):.3f}]" if ci[0] is not None else "",
-                     "val pairs (n)": v.get("n_pairs"), "val mean margin": v.get("mean_margin"),
+                     "95% CI over problems": f"[{_num(cp[0]):.3f}, {_num(cp[1]):.3f}]" if cp[0] is not None else "",
+                     "val pairs (n)": v.get("n_pairs"), "val problems (n)": v.get("n_problems"),
+                     "val mean margin": v.get("mean_margin"),
                      "train accuracy": d.get("train", {}).get("accuracy"),
                      "rollout AUROC (pass vs fail)": r.get("auroc")})
         for src, rr in (v.get("by_pair_source_rate") or {}).items():
@@ -374,6 +377,8 @@ def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     if diff:
         out["rm_paired"] = pd.DataFrame([{"comparison": "trained - untrained RM, same held-out pairs",
                                           "difference": diff["diff"], "95% CI": diff["ci"], "n": diff["n"],
+                                          "95% CI over problems": diff.get("ci_by_problem"),
+                                          "problems (n)": diff.get("n_problems"),
                                           "reading": diff.get("wording", diff["verdict"])}]).set_index("comparison")
     if by_source:
         out["rm_by_source"] = pd.DataFrame(by_source).set_index(["RM", "pair source"])

@@ -444,7 +444,9 @@ def neg_pass_bin(x: pd.Series) -> pd.Series:
 
 
 def pair_metrics(scored: pd.DataFrame) -> dict:
-    """Accuracy (ties count as wrong), mean/median margin, and the same by the negative's pass fraction."""
+    """Accuracy (ties count as wrong) with its 95% Wilson interval over pairs and, given ``problem_id``, a
+    bootstrap interval over problems (``accuracy_ci_by_problem``: the honest one when a problem gives many
+    pairs); mean/median margin, and the same by the negative's pass fraction."""
     out: dict[str, Any] = {"n_pairs": int(len(scored))}
     if not len(scored):
         out.update(accuracy=float("nan"), mean_margin=float("nan"), median_margin=float("nan"), ties=0,
@@ -457,6 +459,11 @@ def pair_metrics(scored: pd.DataFrame) -> dict:
                ties=int((m == 0).sum()),
                accuracy_se=float(math.sqrt(max((m > 0).mean() * (1 - (m > 0).mean()), 1e-12) / len(m))),
                accuracy_ci=rate(int((m > 0).sum()), len(m))["ci"])
+    if "problem_id" in scored.columns:   # pairs of one problem share code: resample problems, not pairs
+        from cskit.stats import cluster_bootstrap_ci
+
+        out["n_problems"] = int(scored["problem_id"].nunique())
+        out["accuracy_ci_by_problem"] = list(cluster_bootstrap_ci((m > 0).astype(float), scored["problem_id"]))
     rows = []
     if "neg_pass_fraction" in scored.columns:
         b = neg_pass_bin(scored["neg_pass_fraction"])

@@ -180,6 +180,14 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
     if "val" in tables["trained"]:  # the paper's comparison, paired: both RMs on the same held-out pairs
         diff = paired_difference((tables["trained"]["val"]["margin"] > 0).astype(float).to_numpy(),
                                  (tables["untrained"]["val"]["margin"] > 0).astype(float).to_numpy(), seed=int(cfg.seed))
+        val_pids = tables["trained"]["val"].get("problem_id")
+        if val_pids is not None:   # the same difference with problems resampled (pairs of a problem agree)
+            from cskit.stats import cluster_bootstrap_ci
+
+            d = ((tables["trained"]["val"]["margin"] > 0).astype(float).to_numpy()
+                 - (tables["untrained"]["val"]["margin"] > 0).astype(float).to_numpy())
+            diff["ci_by_problem"] = list(cluster_bootstrap_ci(d, val_pids.to_numpy(), seed=int(cfg.seed)))
+            diff["n_problems"] = int(val_pids.nunique())
         diff["wording"] = describe_difference(diff, "trained RM", "untrained RM")
         metrics["val_accuracy_trained_minus_untrained"] = diff
     metrics["headline"] = {"val_accuracy_trained": v_tr, "val_accuracy_untrained": v_un,

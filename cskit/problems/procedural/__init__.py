@@ -238,7 +238,7 @@ def procedural_source(args: list[str], opts: dict[str, str], spec: str) -> list[
     bad = sorted(set(opts) - {"n", "seed", "level", "kinds"})
     if bad:
         raise ValueError(f"source {spec!r}: unknown option(s) {bad}; allowed: ['kinds', 'level', 'n', 'seed']")
-    kinds = tuple(opts["kinds"].split("+")) if opts.get("kinds") else KINDS
+    kinds = tuple(opts["kinds"].split("+")) if "kinds" in opts else KINDS
     if not kinds or set(kinds) - set(KINDS):
         raise ValueError(f"source {spec!r}: kinds must be {'+'.join(KINDS)} or a part of it, got {opts['kinds']!r}")
     if not args:
