@@ -246,6 +246,8 @@ def test_run_reward_model_stage_and_resume(tmp_path):
     assert set(m["trained"]) >= {"val", "train", "rollouts"} and m["headline"]["n_val_pairs"] == 6
     v = m["trained"]["val"]   # accuracy with a Wilson interval over pairs and a bootstrap over problems
     assert v["n_problems"] == 6 and len(v["accuracy_ci"]) == 2 and len(v["accuracy_ci_by_problem"]) == 2
+    assert m["rollouts_scope"] == "rollouts of problems without training pairs"   # AUROC out of sample
+    assert set(m["val_accuracy_trained_minus_untrained_by_source"]) >= {"all"}
     d = m["val_accuracy_trained_minus_untrained"]
     assert d["n"] == 6 and d["n_problems"] == 6 and len(d["ci_by_problem"]) == 2 and d["wording"]
     assert (run.data / "rm_scores" / "rollouts.parquet").exists()

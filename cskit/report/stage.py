@@ -62,6 +62,15 @@ def collect_results(run) -> dict[str, dict | None]:
             out[s] = read_json(p) if p.exists() else None
         except (OSError, ValueError):
             out[s] = None
+    m03 = _metrics(out, "03_reward_model")
+    scores = Path(run.data) / "rm_scores" / "val_pairs.parquet"
+    if m03 and "val_accuracy_trained_minus_untrained_by_source" not in m03 and scores.exists():
+        # results of a stage 03 that predates the per-source comparison: derive it from its saved scores
+        from cskit.rm import paired_accuracy_by_source
+
+        v = pd.read_parquet(scores)
+        if {"margin_trained", "margin_untrained", "pair_source", "problem_id"} <= set(v.columns):
+            m03["val_accuracy_trained_minus_untrained_by_source"] = paired_accuracy_by_source(v)
     return out
 
 
@@ -368,18 +377,26 @@ def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                      "val pairs (n)": v.get("n_pairs"), "val problems (n)": v.get("n_problems"),
                      "val mean margin": v.get("mean_margin"),
                      "train accuracy": d.get("train", {}).get("accuracy"),
-                     "rollout AUROC (pass vs fail)": r.get("auroc")})
+                     "rollout AUROC (pass vs fail)": r.get("auroc"),
+                     "AUROC on": m.get("rollouts_scope", "all rollouts")})
         for src, rr in (v.get("by_pair_source_rate") or {}).items():
             by_source.append({"RM": name, "pair source": src, "val accuracy": rr["value"], "n": rr["n"],
                               "95% CI": f"[{rr['ci'][0]:.3f}, {rr['ci'][1]:.3f}]"})
     diff = m.get("val_accuracy_trained_minus_untrained")
     out = {"rm": pd.DataFrame(rows).set_index("RM"), "rmbench": bench}
+    by_src = m.get("val_accuracy_trained_minus_untrained_by_source") or {}
     if diff:
-        out["rm_paired"] = pd.DataFrame([{"comparison": "trained - untrained RM, same held-out pairs",
-                                          "difference": diff["diff"], "95% CI": diff["ci"], "n": diff["n"],
-                                          "95% CI over problems": diff.get("ci_by_problem"),
-                                          "problems (n)": diff.get("n_problems"),
-                                          "reading": diff.get("wording", diff["verdict"])}]).set_index("comparison")
+        rows_p = [{"comparison": "trained - untrained RM, same held-out pairs", "pairs": "all",
+                   "difference": diff["diff"], "95% CI": diff["ci"], "n": diff["n"],
+                   "95% CI over problems": diff.get("ci_by_problem"), "problems (n)": diff.get("n_problems"),
+                   "reading": diff.get("wording", diff["verdict"])}]
+        for src, d in by_src.items():   # on-policy pairs apart (the paper's pairs are all on-policy)
+            if src != "all":
+                rows_p.append({"comparison": "trained - untrained RM, same held-out pairs", "pairs": src,
+                               "difference": d["diff"], "95% CI": d["ci"], "n": d["n"],
+                               "95% CI over problems": d.get("ci_by_problem"), "problems (n)": d.get("n_problems"),
+                               "reading": d.get("wording", d["verdict"])})
+        out["rm_paired"] = pd.DataFrame(rows_p).set_index(["comparison", "pairs"])
     if by_source:
         out["rm_by_source"] = pd.DataFrame(by_source).set_index(["RM", "pair source"])
     return out

@@ -12,12 +12,13 @@
 from cskit.rm.pairs_source import CODESCALER_PAIRS_ID, PairSourceError, load_pair_source
 from cskit.rm.score import (DEFAULT_RM_INPUT_FORMAT, RM_INPUT_FILE, RM_INPUT_FORMATS, RewardScorer, read_rm_input_format,
                             write_rm_input_format, calibration_table, encode_rm_inputs, evaluate_pairs,
-                            pair_metrics, rm_text, rollout_metrics, score_pairs, score_rollouts)
+                            pair_metrics, paired_accuracy_by_source, rm_text, rollout_metrics, score_pairs,
+                            score_rollouts)
 from cskit.rm.stage import evaluate_scorer, rmbench_table, run_reward_model, summary_table
 from cskit.rm.train import build_reward_trainer, is_complete, read_training_metrics, train_reward_model
 
 __all__ = ["CODESCALER_PAIRS_ID", "PairSourceError", "load_pair_source", "DEFAULT_RM_INPUT_FORMAT", "RM_INPUT_FILE",
-           "RM_INPUT_FORMATS", "read_rm_input_format", "write_rm_input_format", "RewardScorer", "calibration_table", "encode_rm_inputs", "evaluate_pairs", "pair_metrics",
+           "RM_INPUT_FORMATS", "read_rm_input_format", "write_rm_input_format", "RewardScorer", "calibration_table", "encode_rm_inputs", "evaluate_pairs", "pair_metrics", "paired_accuracy_by_source",
            "rm_text", "rollout_metrics", "score_pairs", "score_rollouts", "evaluate_scorer", "rmbench_table",
            "run_reward_model", "summary_table", "build_reward_trainer", "is_complete", "read_training_metrics",
            "train_reward_model"]

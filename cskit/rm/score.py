@@ -482,6 +482,26 @@ def pair_metrics(scored: pd.DataFrame) -> dict:
     return out
 
 
+def paired_accuracy_by_source(val_scores: pd.DataFrame, seed: int = 0) -> dict[str, dict]:
+    """Trained minus untrained RM accuracy on the same held-out pairs, over all pairs and per ``pair_source``
+    (``data/rm_scores/val_pairs.parquet``: ``margin_trained``, ``margin_untrained``, ``pair_source``,
+    ``problem_id``): each a paired bootstrap difference with its interval over problems and its reading."""
+    from cskit.stats import cluster_bootstrap_ci, describe_difference, paired_difference
+
+    out: dict[str, dict] = {}
+    groups = [("all", val_scores)] + [(str(k), g) for k, g in val_scores.groupby("pair_source", sort=True)]
+    for name, g in groups:
+        a = (g["margin_trained"] > 0).astype(float).to_numpy()
+        b = (g["margin_untrained"] > 0).astype(float).to_numpy()
+        d = paired_difference(a, b, seed=seed)
+        d["ci_by_problem"] = list(cluster_bootstrap_ci(a - b, g["problem_id"].to_numpy(), seed=seed))
+        d["n_problems"] = int(g["problem_id"].nunique())
+        d["accuracy_trained"], d["accuracy_untrained"] = float(a.mean()), float(b.mean())
+        d["wording"] = describe_difference(d, "trained RM", "untrained RM")
+        out[name] = d
+    return out
+
+
 def evaluate_pairs(scorer, pairs_df: pd.DataFrame) -> dict:
     """Pairwise accuracy, margins, and accuracy by the negative's pass fraction (contract)."""
     return pair_metrics(score_pairs(scorer, pairs_df))

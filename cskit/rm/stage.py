@@ -4,7 +4,8 @@
   ``data/rollouts.parquet``, trains into ``models/rm`` (skipped when that directory holds a completed model:
   its marker file is written last), then evaluates the trained RM and the untrained initial RM (same seeded
   head) on: held-out pairwise accuracy (split by problem) and on a sample of training pairs, accuracy by the
-  negative's pass fraction, score distributions of passing vs failing rollouts (AUROC), calibration (pass rate
+  negative's pass fraction, score distributions of passing vs failing rollouts of problems without training
+  pairs (AUROC; ``rollouts_scope`` in the results says which rollouts were scored), calibration (pass rate
   per score decile), RM-Bench when ``rmbench_path`` is given (or the hub is reachable), and the offline
   HumanEval code RM-Bench (``rmbench_humaneval_problems`` > 0). Writes ``data/rm_scores/*.parquet``,
   figures ``figures/rm_*.png`` and ``results/03_reward_model.json``.
@@ -18,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from cskit.rm.score import RewardScorer, pair_metrics, rollout_metrics, score_pairs, score_rollouts
+from cskit.rm.score import (RewardScorer, pair_metrics, paired_accuracy_by_source, rollout_metrics, score_pairs,
+                            score_rollouts)
 from cskit.rm.train import is_complete, read_training_metrics, train_reward_model
 
 __all__ = ["evaluate_scorer", "rmbench_table", "run_reward_model", "summary_table"]
@@ -148,7 +150,12 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
         raise ValueError(f"{pdir / 'train.parquet'} has no pairs: nothing to train the reward model on")
     rpath = run.data / "rollouts.parquet"
     rollouts = pd.read_parquet(rpath) if rpath.exists() else None
+    rollouts_scope = "all rollouts"
     if rollouts is not None:
+        if "problem_id" in train and "problem_id" in rollouts:
+            held_out = rollouts[~rollouts.problem_id.isin(set(train.problem_id))]
+            if len(held_out):   # AUROC on problems the RM never trained on (else it partly measures memory)
+                rollouts, rollouts_scope = held_out, "rollouts of problems without training pairs"
         rollouts = _sample(rollouts, int(cfg.rm_eval_max_rollouts), int(cfg.seed))
 
     out_dir = run.models / "rm"
@@ -165,7 +172,8 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
     bench, code_bench, notes = _rmbench_rows(cfg)
     metrics: dict[str, Any] = {"training": training, "resumed_training": resumed,
                                "training_wall_s": round(train_s, 3), "rm_dir": str(out_dir), "pairs_source": spec,
-                               "init_model": str(cfg.rm_model), "init_path": init_path, **notes}
+                               "init_model": str(cfg.rm_model), "init_path": init_path,
+                               "rollouts_scope": rollouts_scope, **notes}
     tables: dict[str, dict[str, pd.DataFrame]] = {}
     train_eval = _sample(train, int(cfg.rm_eval_train_pairs), int(cfg.seed))  # re-scored for train accuracy
     for name, scorer in (("trained", RewardScorer(str(out_dir), **kw)),
@@ -204,6 +212,8 @@ def run_reward_model(cfg, run, progress: bool | None = None) -> dict:
         for c in ("score_pos", "score_neg", "margin", "correct"):
             v[f"{c}_untrained"] = u[c].to_numpy()
         write_parquet(sdir / "val_pairs.parquet", v)
+        if "pair_source" in v and "problem_id" in v:   # on-policy pairs apart: the paper's pairs are all on-policy
+            metrics["val_accuracy_trained_minus_untrained_by_source"] = paired_accuracy_by_source(v, int(cfg.seed))
     scores = None
     if "rollouts" in tables["trained"]:
         keep = [c for c in ("problem_id", "sample_idx", "passed", "pass_fraction", "valid", "verdict")
