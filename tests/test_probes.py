@@ -38,6 +38,13 @@ def test_shadow_probe_grades_in_the_background_and_resumes(tmp_path):
     assert [r["grpo_step"] for r in rows] == [0, 1]
     assert rows[0]["n"] == 6 and rows[0]["n_passed"] == 3
     assert rows[0]["auroc"] == 0.0 and rows[0]["high_reward_fail_share"] == 1.0
+    from cskit.rl.probes import probe_summary
+
+    pooled = probe_summary(rows)   # every probed completion pooled over steps, with n and intervals
+    assert pooled["n"] == 12 and pooled["steps"] == 2 and pooled["pass_rate"]["k"] == 6
+    assert pooled["auroc"]["value"] == 0.0 and pooled["auroc"]["n"] == 12 and pooled["auroc"]["ci"][1] <= 0.5
+    assert pooled["high_reward_fail_share"]["value"] == 1.0 and pooled["high_reward_fail_share"]["n"] == 6
+    assert pooled["invalid_share"]["k"] == 0
     probe.resume_from(2)                                 # a resume at optimizer step 2 re-probes GRPO step 1
     assert [r["grpo_step"] for r in read_probes(out)] == [0]
     import pickle

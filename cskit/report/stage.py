@@ -228,6 +228,28 @@ def rl_paired_table(results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["comparison", "benchmark"])
 
 
+def probes_pooled_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The probes of each RM-rewarded method pooled over its GRPO steps, each with n and a 95% interval."""
+    from cskit.rl.probes import probe_summary
+
+    rows = []
+    for m, t in (_metrics(results, "04_rl").get("training") or {}).items():
+        if not isinstance(t, Mapping) or not t.get("probes"):
+            continue
+        s = t.get("probes_pooled") or probe_summary(t["probes"])
+
+        def fmt(d):
+            return (f"{d['value']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}] (n = {d['n']})"
+                    if isinstance(d, Mapping) and d.get("n") else "-")
+        rows.append({"method": m, "probed completions": s.get("n"), "GRPO steps": s.get("steps"),
+                     "pass rate": fmt(s.get("pass_rate")), "AUROC (RM reward vs execution)": fmt(s.get("auroc")),
+                     "failing share of high-reward completions": fmt(s.get("high_reward_fail_share")),
+                     "invalid share": fmt(s.get("invalid_share")), "note": s.get("note", "")})
+    if not rows:
+        return _missing("04_rl", "no probes (rl_probe_share = 0 or no RM-rewarded method)")
+    return pd.DataFrame(rows).set_index("method")
+
+
 def probes_table(results: Mapping[str, Any]) -> pd.DataFrame:
     """Reward-hacking probes of stage 04 (beyond the paper): per RM-rewarded method and GRPO step."""
     rows = [{"method": m, **r} for m, t in (_metrics(results, "04_rl").get("training") or {}).items()
@@ -418,7 +440,8 @@ def report_tables(run, results: Mapping[str, Any] | None = None) -> dict[str, pd
     """Every report table (see the module docstring); never raises for a missing stage."""
     results = collect_results(run) if results is None else results
     t = {"size": size_table(results), "overview": overview_table(run, results), "rl": rl_table(results),
-         "rl_deltas": rl_deltas(results), "rl_paired": rl_paired_table(results), "rl_probes": probes_table(results)}
+         "rl_deltas": rl_deltas(results), "rl_paired": rl_paired_table(results), "rl_probes": probes_table(results),
+         "rl_probes_pooled": probes_pooled_table(results)}
     if not _metrics(results, "04_rl"):
         t["rl_status"] = _missing("04_rl", "the paper's row is shown alone")
     t.update(scaling_tables(results))

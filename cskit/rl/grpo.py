@@ -431,9 +431,11 @@ def train_grpo(cfg: Config, run: Any, reward: str, out_name: str, init_policy: s
               "train_time_s": round(train_time, 2), "resumed_from": Path(last).name if last else None,
               "device": device, "fingerprint": fingerprint}
     if probe is not None:
-        from cskit.rl.probes import read_probes
+        from cskit.rl.probes import probe_summary, read_probes
 
-        result["probes"] = read_probes(probe.out_path)
+        rows = read_probes(probe.out_path)
+        result["probes"] = [{k: v for k, v in r.items() if k != "samples"} for r in rows]   # samples stay in the log
+        result["probes_pooled"] = probe_summary(rows, seed=int(cfg.seed))
         result["probe_share"] = float(cfg.rl_probe_share)
     if trainer.accelerator.is_main_process:
         write_json(marker, result)

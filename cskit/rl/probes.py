@@ -13,7 +13,9 @@ block -- passes every test), whatever the reward's own extraction; validity is s
 * ``high_reward_fail_share``: among the probed completions whose reward is in the step's top quarter, the
   share that fails its tests (plausible wrong code the RM likes);
 * ``invalid_share``: the share with no valid code (strict extraction gave ε; never executed);
-* ``n`` (probed), ``n_passed``, ``n_valid``.
+* ``n`` (probed), ``n_passed``, ``n_valid``; ``samples``: the probed completions (reward, passed, valid, top quarter).
+
+:func:`probe_summary` pools a run's steps: AUROC with a bootstrap interval, the shares with Wilson intervals.
 
 Rows go to ``<run>/data/probes/<method>.jsonl`` (one line per step, appended atomically per line) and come back
 with :func:`read_probes`. Nothing here changes a reward: probes only observe.
@@ -29,7 +31,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PROBE_COLUMNS", "ShadowProbe", "probe_row", "read_probes"]
+__all__ = ["PROBE_COLUMNS", "ShadowProbe", "probe_row", "probe_summary", "read_probes"]
 
 PROBE_COLUMNS = ("grpo_step", "n", "n_valid", "n_passed", "auroc", "reward_pass_mean", "reward_fail_mean",
                  "high_reward_fail_share", "invalid_share")
@@ -51,7 +53,46 @@ def probe_row(step: int, rewards: Sequence[float], valid: Sequence[bool], passed
     return {"grpo_step": int(step), "n": n, "n_valid": int(v.sum()), "n_passed": int(p.sum()),
             "auroc": auroc(r, p), "reward_pass_mean": mean(r[p]), "reward_fail_mean": mean(r[~p]),
             "high_reward_fail_share": mean((~p[high]).astype(float)) if high.any() else float("nan"),
-            "invalid_share": mean((~v).astype(float))}
+            "invalid_share": mean((~v).astype(float)),
+            # the probed completions themselves (reward, passed, valid, in the step's top quarter): pooled
+            # over steps by probe_summary, with intervals
+            "samples": [[round(float(x), 6), bool(y), bool(z), bool(h)] for x, y, z, h in zip(r, p, v, high)]}
+
+
+def probe_summary(rows: Sequence[Mapping[str, Any]], seed: int = 0) -> dict:
+    """Every probed completion of a run pooled over GRPO steps, each number with its n and a 95% interval:
+    ``auroc`` (bootstrap over completions), ``pass_rate``, ``invalid_share`` and ``high_reward_fail_share``
+    (Wilson; "high reward" = the top quarter of its own step), mean reward of passing vs failing completions.
+    Rows without ``samples`` (older logs) give the counts only."""
+    from cskit.stats import auroc, rate
+
+    samples = [s for r in rows for s in (r.get("samples") or [])]
+    n = sum(int(r.get("n", 0)) for r in rows)
+    out: dict[str, Any] = {"steps": len(rows), "n": n,
+                           "pass_rate": rate(sum(int(r.get("n_passed", 0)) for r in rows), n),
+                           "invalid_share": rate(n - sum(int(r.get("n_valid", 0)) for r in rows), n)}
+    if not samples or len(samples) != n:
+        out["note"] = "per-completion samples not logged: counts only"
+        return out
+    r = np.asarray([s[0] for s in samples], dtype=float)
+    p = np.asarray([s[1] for s in samples], dtype=bool)
+    high = np.asarray([s[3] for s in samples], dtype=bool)
+    value = auroc(r, p)
+    ci = [float("nan"), float("nan")]
+    if p.any() and (~p).any():
+        rng = np.random.default_rng(seed)
+        boots = []
+        for _ in range(1000):
+            i = rng.integers(0, n, n)
+            if p[i].any() and (~p[i]).any():
+                boots.append(auroc(r[i], p[i]))
+        if boots:
+            ci = [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))]
+    out["auroc"] = {"value": value, "n": n, "n_passed": int(p.sum()), "ci": ci}
+    out["high_reward_fail_share"] = rate(int((high & ~p).sum()), int(high.sum()))
+    out["reward_pass_mean"] = float(r[p].mean()) if p.any() else float("nan")
+    out["reward_fail_mean"] = float(r[~p].mean()) if (~p).any() else float("nan")
+    return out
 
 
 class ShadowProbe:
@@ -156,7 +197,8 @@ def read_probes(path: str | Path) -> list[dict]:
             a, b = merged[s], r
             tot = a["n"] + b["n"]
             out = {"grpo_step": s, "n": tot, "n_valid": a["n_valid"] + b["n_valid"],
-                   "n_passed": a["n_passed"] + b["n_passed"]}
+                   "n_passed": a["n_passed"] + b["n_passed"],
+                   "samples": (a.get("samples") or []) + (b.get("samples") or [])}
             for key in PROBE_COLUMNS[4:]:
                 x, y = a.get(key), b.get(key)
                 vals = [(v, w) for v, w in ((x, a["n"]), (y, b["n"])) if v is not None and v == v]
