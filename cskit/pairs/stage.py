@@ -198,7 +198,7 @@ def unaligned_pairs(pairs: pd.DataFrame, rollouts: pd.DataFrame, fraction: float
 
 def make_pair_splits(rollouts: pd.DataFrame, problems: Sequence[Problem], cfg,
                      offpolicy: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All pair sources per the profile, split by problem into (train, val)."""
+    """All pair sources per the profile, split by task (every problem of a task on one side) into (train, val)."""
     seed = int(cfg.seed)
     tasks = {p.id: p.task for p in problems}
     train_ids, val_ids = split_problem_ids(rollouts.problem_id, float(cfg.pairs_val_fraction), seed, tasks)
@@ -268,8 +268,14 @@ def run_pairs(cfg, run) -> dict:
     write_parquet(out / "train.parquet", train)
     write_parquet(out / "val.parquet", val)
     metrics = pair_stats(train, val)
-    if metrics["problems_on_both_sides"]:
-        raise AssertionError(f"split leak: {metrics['problems_on_both_sides']}")
+    task = {p.id: p.task for p in problems}
+    metrics["tasks_on_both_sides"] = sorted({task.get(i, i) for i in train.problem_id} &
+                                            {task.get(i, i) for i in val.problem_id})
+    metrics["tasks_train"] = len({task.get(i, i) for i in train.problem_id})
+    metrics["tasks_val"] = len({task.get(i, i) for i in val.problem_id})
+    if metrics["problems_on_both_sides"] or metrics["tasks_on_both_sides"]:
+        raise AssertionError(f"split leak: problems {metrics['problems_on_both_sides']}, "
+                             f"tasks {metrics['tasks_on_both_sides']}")
     write_json(out / "stats.json", metrics)
     from cskit.pairs.plots import save_figures
 

@@ -3,7 +3,7 @@
 :func:`run_reward_model` reads ``data/pairs/{train,val}.parquet`` and
   ``data/rollouts.parquet``, trains into ``models/rm`` (skipped when that directory holds a completed model:
   its marker file is written last), then evaluates the trained RM and the untrained initial RM (same seeded
-  head) on: held-out pairwise accuracy (split by problem) and on a sample of training pairs, accuracy by the
+  head) on: held-out pairwise accuracy (pairs split by task) and on a sample of training pairs, accuracy by the
   negative's pass fraction, score distributions of passing vs failing rollouts of problems without training
   pairs (AUROC; ``rollouts_scope`` in the results says which rollouts were scored), calibration (pass rate
   per score decile), RM-Bench when ``rmbench_path`` is given (or the hub is reachable), and the offline
