@@ -3,7 +3,8 @@
 * :func:`wilson_ci` -- Wilson score interval for k successes out of n (proportions);
 * :func:`bootstrap_ci` -- percentile bootstrap interval of a mean, resampling items (problems) with replacement;
 * :func:`cluster_bootstrap_ci` -- the same resampling whole clusters (the problem a preference pair comes from);
-* :func:`auroc` -- area under the ROC curve (P(random positive outscores random negative), ties 1/2);
+* :func:`auroc` -- area under the ROC curve (P(random positive outscores random negative), ties 1/2), and
+  :func:`auroc_ci`, its bootstrap interval (over items or clusters);
 * :func:`rate`, :func:`mean_ci` -- a number as results JSON carries it: value, n and its 95% interval;
 * :func:`paired_difference` -- a paired comparison on the same items (paired BCa bootstrap), and
   :func:`describe_difference`, the wording: an interval covering 0 is "no detectable difference (n = ...)".
@@ -40,6 +41,29 @@ def bootstrap_ci(values: Sequence[float], n_boot: int = 2000, alpha: float = 0.0
     rng = np.random.default_rng(seed)
     means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
     return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
+
+
+def auroc_ci(scores: Sequence[float], labels: Sequence[bool], clusters: Sequence[Any] | None = None,
+             n_boot: int = 1000, alpha: float = 0.05, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of :func:`auroc`, resampling items, or whole ``clusters`` (the problem of
+    each rollout) when given; resamples that lose a class are skipped (NaN, NaN when every one does)."""
+    s, y = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    if not (y.any() and (~y).any()):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    if clusters is None:
+        groups = [np.array([i]) for i in range(len(s))]
+    else:
+        keys = np.asarray([str(c) for c in clusters])
+        groups = [np.flatnonzero(keys == k) for k in np.unique(keys)]
+    boots = []
+    for _ in range(n_boot):
+        idx = np.concatenate([groups[j] for j in rng.integers(0, len(groups), len(groups))])
+        if y[idx].any() and (~y[idx]).any():
+            boots.append(auroc(s[idx], y[idx]))
+    if not boots:
+        return float("nan"), float("nan")
+    return float(np.quantile(boots, alpha / 2)), float(np.quantile(boots, 1 - alpha / 2))
 
 
 def cluster_bootstrap_ci(values: Sequence[float], clusters: Sequence[Any], n_boot: int = 2000, alpha: float = 0.05,

@@ -69,3 +69,20 @@ def test_auroc():
     assert auroc([0.1, 0.9], [True, False]) == 0.0
     assert auroc([0.5, 0.5, 0.5], [True, False, True]) == 0.5
     assert np.isnan(auroc([0.3, 0.4], [True, True]))
+
+
+def test_auroc_interval_covers_the_estimate_over_items_and_clusters():
+    from cskit.stats import auroc_ci
+
+    rng = np.random.default_rng(0)
+    y = rng.random(300) < 0.4
+    s = y + rng.normal(0, 1.0, 300)
+    lo, hi = auroc_ci(s, y)
+    assert lo < auroc(s, y) < hi and hi - lo < 0.2
+    # 10 problems whose rollouts share a score offset: far fewer independent items than 300
+    clusters = np.repeat(np.arange(10), 30)
+    s2 = s + np.repeat(rng.normal(0, 2.0, 10), 30)
+    lo_i, hi_i = auroc_ci(s2, y)
+    lo_c, hi_c = auroc_ci(s2, y, clusters)
+    assert lo_c < auroc(s2, y) < hi_c and hi_c - lo_c > hi_i - lo_i
+    assert all(np.isnan(auroc_ci([0.1, 0.2], [True, True])))

@@ -400,6 +400,8 @@ def rm_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
                      "val mean margin": v.get("mean_margin"),
                      "train accuracy": d.get("train", {}).get("accuracy"),
                      "rollout AUROC (pass vs fail)": r.get("auroc"),
+                     "AUROC 95% CI (over problems)": (f"[{_num(r['auroc_ci'][0]):.3f}, {_num(r['auroc_ci'][1]):.3f}]"
+                                                      if r.get("auroc_ci") else ""),
                      "AUROC on": m.get("rollouts_scope", "all rollouts")})
         for src, rr in (v.get("by_pair_source_rate") or {}).items():
             by_source.append({"RM": name, "pair source": src, "val accuracy": rr["value"], "n": rr["n"],

@@ -64,7 +64,7 @@ def probe_summary(rows: Sequence[Mapping[str, Any]], seed: int = 0) -> dict:
     ``auroc`` (bootstrap over completions), ``pass_rate``, ``invalid_share`` and ``high_reward_fail_share``
     (Wilson; "high reward" = the top quarter of its own step), mean reward of passing vs failing completions.
     Rows without ``samples`` (older logs) give the counts only."""
-    from cskit.stats import auroc, rate
+    from cskit.stats import auroc, auroc_ci, rate
 
     samples = [s for r in rows for s in (r.get("samples") or [])]
     n = sum(int(r.get("n", 0)) for r in rows)
@@ -77,18 +77,7 @@ def probe_summary(rows: Sequence[Mapping[str, Any]], seed: int = 0) -> dict:
     r = np.asarray([s[0] for s in samples], dtype=float)
     p = np.asarray([s[1] for s in samples], dtype=bool)
     high = np.asarray([s[3] for s in samples], dtype=bool)
-    value = auroc(r, p)
-    ci = [float("nan"), float("nan")]
-    if p.any() and (~p).any():
-        rng = np.random.default_rng(seed)
-        boots = []
-        for _ in range(1000):
-            i = rng.integers(0, n, n)
-            if p[i].any() and (~p[i]).any():
-                boots.append(auroc(r[i], p[i]))
-        if boots:
-            ci = [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))]
-    out["auroc"] = {"value": value, "n": n, "n_passed": int(p.sum()), "ci": ci}
+    out["auroc"] = {"value": auroc(r, p), "n": n, "n_passed": int(p.sum()), "ci": list(auroc_ci(r, p, seed=seed))}
     out["high_reward_fail_share"] = rate(int((high & ~p).sum()), int(high.sum()))
     out["reward_pass_mean"] = float(r[p].mean()) if p.any() else float("nan")
     out["reward_fail_mean"] = float(r[~p].mean()) if (~p).any() else float("nan")

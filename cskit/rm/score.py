@@ -551,7 +551,8 @@ def calibration_table(scored: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
 
 
 def rollout_metrics(scored: pd.DataFrame) -> dict:
-    """Score distribution of passing vs failing code, AUROC, and the calibration table."""
+    """Score distribution of passing vs failing code, AUROC with a 95% bootstrap interval over problems
+    (``auroc_ci``; over rollouts without ``problem_id``), and the calibration table."""
     d = scored[scored["scored"]]
     passed = d["passed"].astype(bool).to_numpy()
     s = d["score"].to_numpy(dtype=float)
@@ -561,8 +562,13 @@ def rollout_metrics(scored: pd.DataFrame) -> dict:
                 "std": float(np.std(x)) if len(x) else float("nan"),
                 "median": float(np.median(x)) if len(x) else float("nan")}
 
+    from cskit.stats import auroc_ci
+
+    clusters = d["problem_id"].to_numpy() if "problem_id" in d else None   # rollouts of a problem agree
     return {"n_rollouts": int(len(scored)), "n_scored": int(len(d)), "pass": stats(s[passed]),
             "fail": stats(s[~passed]), "auroc": auroc(s, passed),
+            "auroc_ci": list(auroc_ci(s, passed, clusters)),
+            "n_problems": int(d["problem_id"].nunique()) if "problem_id" in d else None,
             "calibration": calibration_table(scored).to_dict(orient="records")}
 
 
