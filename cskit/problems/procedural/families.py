@@ -6,12 +6,15 @@ The families themselves (statement, parameter sampler, reference, edge-case gene
 """
 from __future__ import annotations
 
-from cskit.problems.procedural import basic, lists, numbers, text
 from cskit.problems.procedural.base import Family
+from cskit.problems.procedural.basic import BUILDERS as BASIC_BUILDERS
+from cskit.problems.procedural.lists import BUILDERS as LIST_BUILDERS
+from cskit.problems.procedural.numbers import BUILDERS as NUMBER_BUILDERS
+from cskit.problems.procedural.text import BUILDERS as TEXT_BUILDERS
 
 __all__ = ["FAMILIES", "FAMILY_BUILDERS", "Family"]
 
-FAMILY_BUILDERS = [*text.BUILDERS, *lists.BUILDERS, *numbers.BUILDERS, *basic.BUILDERS]
+FAMILY_BUILDERS = [*TEXT_BUILDERS, *LIST_BUILDERS, *NUMBER_BUILDERS, *BASIC_BUILDERS]
 
 FAMILIES: dict[str, Family] = {}
 for _b in FAMILY_BUILDERS:
