@@ -261,17 +261,30 @@ def run_inproc(code):
     HARD_EXIT(0)
 
 
+def wait_rc(pid):
+    """The exit status of child ``pid`` as a return code (``-N`` when killed by signal N)."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
 def prelude_zygote(ctl, with_prelude):
     """Warm once per sandbox (LiveCodeBench's prelude imported when ``with_prelude``), then, per sample,
     fork the sample's candidate zygote, which reads its header (code, mode, limits) from a pipe: this
-    process never holds candidate code, and no sample's zygote inherits another's."""
+    process never holds candidate code, and no sample's zygote inherits another's. It waits for the
+    sample's zygote and reports its exit on the sample's control socket (``x PID RC``): the zygote may
+    end as the sample's last run (``zygote``)."""
     import fcntl  # noqa: F401 - imported once here, not in every child
     import gc
     import marshal
     import resource  # noqa: F401
-    import signal
     import socket
-    import threading  # noqa: F401
 
     prelude_ns = None
     if with_prelude:
@@ -279,96 +292,103 @@ def prelude_zygote(ctl, with_prelude):
         exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), ns)
         prelude_ns = dict(builtins.__dict__)  # what LiveCodeBench's prepended prelude leaves bound
         prelude_ns.update((k, v) for k, v in ns.items() if k != "__builtins__")
+    # not ``threading``: a process that has imported it pays ~100 more page faults on every fork
     gc.freeze()  # children do not copy the warm heap when their collector runs
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # sample zygotes are reaped by the kernel
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(ctl, 1024, 4)
         except OSError:
             HARD_EXIT(0)
-        if not data or len(fds) != 2:
+        if not data or len(fds) != 3:
             HARD_EXIT(0)
         pid = os.fork()
         if pid == 0:
             try:
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 ctl.close()
                 chunks = []
                 while True:
-                    b = os.read(fds[1], 1 << 20)
+                    b = os.read(fds[2], 1 << 20)
                     if not b:
                         break
                     chunks.append(b)
-                os.close(fds[1])
+                os.close(fds[2])
                 job = marshal.loads(b"".join(chunks))
-                zygote(socket.socket(fileno=fds[0]), job, prelude_ns)
+                zygote(socket.socket(fileno=fds[0]), socket.socket(fileno=fds[1]), job, prelude_ns)
             except BaseException:
                 pass
             HARD_EXIT(0)
-        for fd in fds:
-            os.close(fd)
+        os.close(fds[1])
+        os.close(fds[2])
+        rc = wait_rc(pid)
+        report = socket.socket(fileno=fds[0])
+        try:
+            report.send(b"x %d %d" % (pid, rc))
+        except OSError:  # the supervisor has closed the sample: nobody waits for this report
+            pass
+        report.close()
 
 
-def zygote(ctl, job, prelude_ns):
-    """One sample's zygote: compile the code (never run it), then fork one child per ``run`` command
-    until the supervisor hangs up (then it returns, and its process ends)."""
-    import gc
+def run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items):
+    """A process made for one run (forked by the zygote, or the zygote itself for a sample's last run):
+    wait for the run's command and descriptors on ``rctl``, report this process's pid, drop both
+    control sockets, become the run (descriptors 0..3, private uid, rlimits) and run the candidate.
+    Nothing of the zygote's channels is left open when candidate code starts."""
     import socket
+
+    try:
+        ctl.close()
+        data, fds, _flags, _addr = socket.recv_fds(rctl, 256, 8)
+        if not data:
+            HARD_EXIT(0)
+        word, kind, uid = data.decode().split(" ")
+        if word != "run" or len(fds) != 4:
+            HARD_EXIT(0)
+        rctl.send(b"p %d" % os.getpid())
+        rctl.close()
+        become_child(fds, None if uid == "-" else int(uid), rlimit_items)
+    except BaseException:
+        HARD_EXIT(120)
+    if kind == "stdio":
+        run_stdio(code, prelude_ns)
+    elif kind == "serve":
+        serve(code, prelude_ns, setup_imports)
+    else:
+        run_inproc(code)
+    HARD_EXIT(0)
+
+
+def zygote(ctl, rctl, job, prelude_ns):
+    """One sample's zygote: compile the code (never run it), report ``ready PID``, then serve the
+    supervisor's requests on ``ctl`` until it hangs up: ``f`` forks a process for the next run (it
+    waits on ``rctl`` for the run's command, see :func:`run_child`) and reports its exit as
+    ``x PID RC``; ``z`` makes this process the sample's last run (its exit is reported by the prelude
+    zygote). One run process exists at a time; the supervisor asks for the next one while the
+    current one runs, so the fork overlaps the run."""
+    import gc
 
     rlimit_items = job["rlimits"]
     try:
         code = compile(job["code"], "<solution>", "exec")
         setup_imports = compile(job["setup_imports"], "<setup>", "exec") if job.get("setup_imports") else None
     except BaseException as e:
-        socket.send_fds(ctl, [encode({"op": "compile_error", "etype": error_name(e)}).encode()], [])  # noqa: F821
+        ctl.send(b"compile_error " + error_name(e).encode())
         return
     gc.freeze()  # children do not copy the warm heap when their collector runs
-    socket.send_fds(ctl, [encode({"op": "ready"}).encode()], [])  # noqa: F821
+    ctl.send(b"ready %d" % os.getpid())
     while True:
         try:
-            data, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
+            req = ctl.recv(16)
         except OSError:
             return
-        if not data:
-            return
-        try:
-            cmd = decode(data)  # noqa: F821
-        except BaseException:
-            return
-        if cmd.get("op") != "run":
+        if req == b"z":
+            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items)
+        if req != b"f":
             return
         pid = os.fork()
         if pid == 0:
-            try:
-                ctl.close()
-                become_child(fds, cmd.get("uid"), rlimit_items)
-            except BaseException:
-                HARD_EXIT(120)
-            kind = cmd["kind"]
-            if kind == "stdio":
-                run_stdio(code, prelude_ns)
-            elif kind == "serve":
-                serve(code, prelude_ns, setup_imports)
-            else:
-                run_inproc(code)
-            HARD_EXIT(0)
-        for fd in fds:
-            os.close(fd)
-        socket.send_fds(ctl, [encode({"op": "pid", "pid": pid}).encode()], [])  # noqa: F821
-        while True:
-            try:
-                _, status = os.waitpid(pid, 0)
-                break
-            except ChildProcessError:
-                status = 0
-                break
-            except InterruptedError:
-                continue
-        if os.WIFSIGNALED(status):
-            rc = -os.WTERMSIG(status)
-        else:
-            rc = os.WEXITSTATUS(status)
+            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items)
+        rc = wait_rc(pid)
         try:
-            socket.send_fds(ctl, [encode({"op": "exit", "pid": pid, "rc": rc}).encode()], [])  # noqa: F821
+            ctl.send(b"x %d %d" % (pid, rc))
         except OSError:
             return

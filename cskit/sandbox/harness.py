@@ -69,30 +69,45 @@ class Supervisor:
         self.driver_sample = None
         self.exited = []
         self.tests = []
+        self.ctl = self.rctl = None
+        self.zygote_pid = None
+        self.zygote_used = False   # it was asked to become a run (``z``): no more requests to it
+        self.pending = False       # a process for the next run has been asked for and not used yet
 
     # ------------------------------------------------------------ plumbing
     def host(self, **msg):
         msg["nonce"] = self.nonce
         self.write_host((JSON_DUMPS(msg) + "\n").encode())  # noqa: F821
 
-    def ctl_send(self, msg, fds=()):
-        import socket
-
-        socket.send_fds(self.ctl, [encode(msg).encode()], list(fds))  # noqa: F821
-
-    def ctl_recv(self, timeout):
+    @staticmethod
+    def sock_recv(sock, timeout, what):
+        """One message from a zygote socket as a list of words (``None`` on timeout). Only the zygotes
+        and run processes before they run candidate code write these sockets; still, anything that
+        is not the expected shape raises ``EOFError`` (the sample's sandbox side is broken)."""
         import select
         import socket
 
-        r, _, _ = select.select([self.ctl], [], [], timeout)
+        r, _, _ = select.select([sock], [], [], timeout)
         if not r:
             return None
-        data, fds, _f, _a = socket.recv_fds(self.ctl, 1 << 16, 4)
+        data, fds, _f, _a = socket.recv_fds(sock, 256, 4)
         for fd in fds:
             os.close(fd)
         if not data:
-            raise EOFError("the candidate zygote is gone")
-        return decode(data)  # noqa: F821
+            raise EOFError("the %s is gone" % what)
+        words = data.decode("ascii", "replace").split(" ")
+        if words[0] in ("x", "p", "ready") and not all(w.lstrip("-").isdigit() for w in words[1:]):
+            raise EOFError("malformed message from the %s" % what)
+        return words
+
+    def request_process(self, last):
+        """Ask the zygote for the process of the next run: a fresh fork (``f``), or, for the sample's
+        last run, the zygote itself (``z``: saves a fork; its exit is reported by the prelude zygote)."""
+        if self.pending or self.zygote_used:
+            return
+        self.ctl.send(b"z" if last else b"f")
+        self.pending = True
+        self.zygote_used = bool(last)
 
     def next_uid(self):
         self.runs = self.runs % self.uid_span + 1
@@ -133,13 +148,17 @@ class Supervisor:
 
         import marshal
 
+        self.close_zygote()
         self.ctl, zyg = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.rctl, ryg = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.zygote_pid, self.zygote_used, self.pending = None, False, False
         job = self.job
         candidate_job = {"mode": job["mode"], "code": job["code"], "setup_imports": job.get("setup_imports", ""),
                          "rlimits": sorted(job["rlimits"].items())}
         r, w = os.pipe()
-        socket.send_fds(self.prelude_zygote_ctl(job["mode"] != "assert"), [b"sample"], [zyg.fileno(), r])
+        socket.send_fds(self.prelude_zygote_ctl(job["mode"] != "assert"), [b"sample"], [zyg.fileno(), ryg.fileno(), r])
         zyg.close()
+        ryg.close()
         os.close(r)
         try:
             fd_writer(w)(marshal.dumps(candidate_job))  # noqa: F821
@@ -147,6 +166,21 @@ class Supervisor:
             pass
         finally:
             os.close(w)
+
+    def close_zygote(self):
+        """Hang up on the sample's zygote (it, and a run process still waiting for a command, exit)."""
+        for sock in (self.ctl, self.rctl):
+            if sock is not None:
+                sock.close()
+        self.ctl = self.rctl = None
+
+    def zygote_ready(self, timeout):
+        """Wait for the zygote's first message: ``["ready", pid]``, ``["compile_error", etype]`` or
+        ``None`` (it did not start in time)."""
+        msg = self.sock_recv(self.ctl, timeout, "candidate zygote")
+        if msg and msg[0] == "ready" and len(msg) == 2:
+            self.zygote_pid = int(msg[1])
+        return msg
 
     def kill_run(self, uid, pid):
         kill_run(uid, pid)  # noqa: F821 - confine.py
@@ -237,12 +271,22 @@ class Supervisor:
         self.exited = left
 
     # ------------------------------------------------------------ one run of the candidate
-    def run(self, i, inp, kind):
+    def run(self, i, inp, kind, nxt=None):
+        """One run of the candidate on test ``i``; ``nxt`` says what follows (``None``: nothing;
+        ``"f"`` or ``"z"``: another run, the sample's last when ``"z"``), so that its process can be
+        made while this one runs."""
         import base64
         import select
         import socket
 
         job = self.job
+        if not self.pending:
+            if self.zygote_used:  # the zygote became an earlier run (a fallback asked for one more)
+                self.start_zygote()
+                msg = self.zygote_ready(job["startup_timeout_s"])
+                if not msg or msg[0] != "ready":
+                    raise EOFError("the candidate zygote did not restart")
+            self.request_process(nxt is None)
         cap_out, cap_err = job["max_output_bytes"], job["stderr_cap"]
         uid = self.next_uid()
         out_r, out_w = os.pipe()
@@ -260,15 +304,18 @@ class Supervisor:
             child = [null, out_w, err_w, sc.fileno()]
         t0 = time.monotonic()
         deadline = t0 + job["timeout_s"]
-        self.ctl_send({"op": "run", "uid": uid, "kind": kind}, child)
+        socket.send_fds(self.rctl, [b"run %s %s" % (kind.encode(), b"-" if uid is None else b"%d" % uid)], child)
+        self.pending = False
         for fd in child:
             os.close(fd)
         if sd is not None:
             sc.detach()
-        msg = self.ctl_recv(10.0)
-        if not msg or msg.get("op") != "pid":
+        msg = self.sock_recv(self.rctl, 10.0, "candidate zygote")
+        if not msg or msg[0] != "p" or len(msg) != 2:
             raise EOFError("the candidate zygote did not start a run")
-        cpid = msg["pid"]
+        cpid = int(msg[1])
+        if nxt is not None:
+            self.request_process(nxt == "z")  # forked while this run runs
         if uid is None:  # no private uid: the host must know the run's process group to end it on abort
             self.host(event="pgid", pgid=cpid)
         dpid = res_r = None
@@ -365,11 +412,13 @@ class Supervisor:
                     in_w = None
             for fd in r:
                 if fd is self.ctl:
-                    m = self.ctl_recv(0)
-                    if m and m.get("op") == "exit":
-                        exit_rc = m.get("rc")
+                    m = self.sock_recv(self.ctl, 0, "candidate zygote")
+                    if m and m[0] == "x" and len(m) == 3 and int(m[1]) == cpid:
+                        exit_rc = int(m[2])
                         if kind != "serve":
                             t_end = t_end or time.monotonic()
+                    elif m and m[0] == "x" and len(m) == 3 and int(m[1]) == self.zygote_pid:
+                        raise EOFError("the candidate zygote is gone")
                     continue
                 try:
                     chunk = os.read(fd, 1 << 16)
@@ -470,7 +519,7 @@ class Supervisor:
             try:
                 self.run_sample(marshal_loads(read_frame(self.job_fd)))
             finally:
-                self.ctl.close()  # the sample's zygote exits on EOF
+                self.close_zygote()  # the sample's zygote exits on EOF
                 self.job = None
 
     def run_sample(self, trusted):
@@ -485,26 +534,30 @@ class Supervisor:
                            "setup_code": trusted.get("setup_code", ""), "max_bytes": job["max_output_bytes"],
                            "helpers": helpers_source(trusted.get("starter_code", ""),  # noqa: F821 - driver.py
                                                      job.get("entry_point", "")) if mode == "assert" else ""}
-        msg = self.ctl_recv(job["startup_timeout_s"])
-        if not msg:
+        tests = trusted["tests"]
+        self.request_process(len(tests) == 1)  # the first run's process is forked as soon as the code compiled
+        msg = self.zygote_ready(job["startup_timeout_s"])
+        if not msg or msg[0] not in ("ready", "compile_error"):
             self.host(event="fatal", reason="the candidate zygote did not start")
             return
-        if msg.get("op") == "compile_error":
+        if msg[0] == "compile_error":
             self.host(event="ready")
-            for i, _ in enumerate(trusted["tests"]):
-                self.host(event="test", i=i, status="syntax_error", etype=str(msg.get("etype", ""))[:80],
-                          time_s=0.0, stderr="")
+            etype = "".join(c for c in " ".join(msg[1:]) if c.isalnum() or c in "._")[:80]
+            for i, _ in enumerate(tests):
+                self.host(event="test", i=i, status="syntax_error", etype=etype, time_s=0.0, stderr="")
             self.host(event="done")
             return
         self.host(event="ready")
         kind = "stdio" if mode == "stdio" else "serve"
-        for i, inp in enumerate(trusted["tests"]):
+        n = len(tests)
+        for i, inp in enumerate(tests):
+            nxt = None if i == n - 1 else ("z" if i == n - 2 else "f")
             self.host(event="start", i=i)
-            res = self.run(i, inp, kind)
+            res = self.run(i, inp, kind, nxt)
             if res.get("fallback"):
                 reason = res["fallback"]
                 self.host(event="start", i=i)
-                res = self.run(i, inp, "inproc")
+                res = self.run(i, inp, "inproc", nxt)
                 res["level"], res["fallback"] = "in_process", reason
             else:
                 res["level"] = "process"
