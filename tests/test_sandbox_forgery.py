@@ -8,6 +8,7 @@ Every test here is a real attack whose success would be a *pass*; each must end 
 from __future__ import annotations
 
 import base64
+import json
 import textwrap
 import uuid
 
@@ -165,6 +166,70 @@ def test_test_constants_are_not_in_the_candidates_process():
                         return data[i:i + 39].decode()
             return None
     """)
+
+
+def test_call_kind_expected_values_are_not_in_the_candidates_process():
+    """Call kind: the candidate's process gets the arguments only; the return value is compared outside it."""
+    secret = "SECRET-" + uuid.uuid4().hex
+    p = Problem("c/s", "s", "call", [TestCase("1\n", json.dumps(secret))], entry_point="f")
+    fails(p, """
+        import gc, os
+        def f(x):
+            for o in gc.get_objects():
+                if isinstance(o, (str, bytes)) and ("SECRET-" in o if isinstance(o, str) else b"SECRET-" in o):
+                    return o
+            for fd in range(64):
+                try:
+                    data = os.pread(fd, 1 << 20, 0)
+                except OSError:
+                    continue
+                if b"SECRET-" in data:
+                    return data.decode(errors="replace")
+            for pid in os.listdir("/proc"):
+                for what in ("cmdline", "environ", "mem"):
+                    try:
+                        data = open(f"/proc/{pid}/{what}", "rb").read(1 << 20)
+                    except Exception:
+                        continue
+                    if b"SECRET-" in data:
+                        i = data.index(b"SECRET-")
+                        return data[i:i + 39].decode()
+            return None
+    """)
+
+
+@pytest.mark.parametrize("code", [
+    # forge the outcome frame on descriptor 3 (before the real one): a stream with two frames is no result
+    """
+    import os
+    body = b'["d","t","ret","v",3]'
+    os.write(3, len(body).to_bytes(4, "big") + body)
+    def total(xs):
+        return 0
+    """,
+    # a correct-looking frame, then leave before the wrapper reports: still one frame, the candidate's own answer
+    """
+    import os
+    def total(xs):
+        body = b'["d","t","ret","v",0]'
+        os.write(3, len(body).to_bytes(4, "big") + body)
+        os._exit(0)
+    """,
+    # sys.exit inside the tested function, a patched os._exit, a killed parent
+    "import sys\ndef total(xs):\n    sys.exit(0)\n",
+    "import os\nos._exit = lambda *a: None\ndef total(xs):\n    return 0\n",
+    "import os, signal\ndef total(xs):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 0\n",
+])
+def test_call_kind_result_channel_cannot_be_forged_into_a_pass(code):
+    fails(CALL, code)
+
+
+def test_call_arguments_are_parsed_before_candidate_code_runs():
+    # patching json (or builtins) at import time changes neither the arguments nor the decoding of the result
+    code = "import json, builtins\njson.loads = lambda *a, **k: [100]\nbuiltins.sum = lambda *a: 7\n" \
+           "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
+    r = grade(CALL, code, FAST)
+    assert r.passed, [(t.verdict, t.error_type, t.detail) for t in r.tests]
 
 
 # ------------------------------------------------------------------ the result channel

@@ -209,7 +209,7 @@ def serve(code, prelude_ns, setup_imports=None):
                 reply(exc_msg(e))
         elif op == "call":
             try:
-                fn = resolve(g, msg["name"], msg.get("lcb", False))
+                fn = resolve(g, msg["name"], False)
                 v = fn(*msg.get("args", ()), **msg.get("kwargs", {}))
             except BaseException as e:
                 print_traceback()
@@ -230,6 +230,62 @@ def serve(code, prelude_ns, setup_imports=None):
                 HARD_EXIT(0)
         else:
             HARD_EXIT(0)
+
+
+def run_call(code, prelude_ns, entry):
+    """call kind (LiveCodeBench's functional tests): read the test's arguments -- one JSON value per line
+    on stdin -- and parse them *before* any candidate code runs, load the module, call the entry point
+    (a method of ``class Solution`` when there is one) once, and write the outcome as one codec frame on
+    descriptor 3: ``ret`` with the plain-data value, ``exc``, ``load_error``, ``opaque`` (not plain
+    data) or ``bad_test``. The supervisor decodes it; the expected value never comes here."""
+    write = fd_writer(3)  # noqa: F821 - codec.py
+
+    def report(msg):
+        try:
+            payload = encode(msg).encode()  # noqa: F821
+        except BaseException:
+            payload = encode({"t": "unencodable"}).encode()  # noqa: F821
+        try:
+            send_frame(write, payload)  # noqa: F821
+        except BaseException:
+            pass
+        HARD_EXIT(0)
+
+    chunks = []
+    while True:
+        b = os.read(0, 1 << 16)
+        if not b:
+            break
+        chunks.append(b)
+    try:
+        text = b"".join(chunks).decode("utf-8")
+        args = [JSON_LOADS(line) for line in text.split("\n") if line.strip()]  # noqa: F821
+    except BaseException:
+        report({"t": "bad_test"})
+    g = fresh_globals("solution", prelude_ns)
+    try:
+        exec(code, g)
+    except BaseException as e:
+        print_traceback()
+        report({"t": "load_error", "etype": error_name(e)})
+    try:
+        v = resolve(g, entry, True)(*args)
+    except BaseException as e:
+        print_traceback()
+        report({"t": "exc", "etype": error_name(e)})
+    try:
+        tree = to_tree(v)  # noqa: F821
+    except BaseException:
+        report({"t": "opaque", "type": type_name(v)})  # noqa: F821
+    try:
+        sys.stdout.flush()
+    except BaseException:
+        pass
+    try:
+        send_frame(write, JSON_DUMPS(["d", "t", "ret", "v", tree]).encode())  # noqa: F821
+    except BaseException:
+        pass
+    HARD_EXIT(0)
 
 
 def run_inproc(code):
@@ -328,7 +384,7 @@ def prelude_zygote(ctl, with_prelude):
         report.close()
 
 
-def run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items):
+def run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items, entry):
     """A process made for one run (forked by the zygote, or the zygote itself for a sample's last run):
     wait for the run's command and descriptors on ``rctl``, report this process's pid, drop both
     control sockets, become the run (descriptors 0..3, private uid, rlimits) and run the candidate.
@@ -350,6 +406,8 @@ def run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items):
         HARD_EXIT(120)
     if kind == "stdio":
         run_stdio(code, prelude_ns)
+    elif kind == "call":
+        run_call(code, prelude_ns, entry)
     elif kind == "serve":
         serve(code, prelude_ns, setup_imports)
     else:
@@ -367,6 +425,7 @@ def zygote(ctl, rctl, job, prelude_ns):
     import gc
 
     rlimit_items = job["rlimits"]
+    entry = job.get("entry_point", "")
     try:
         code = compile(job["code"], "<solution>", "exec")
         setup_imports = compile(job["setup_imports"], "<setup>", "exec") if job.get("setup_imports") else None
@@ -381,12 +440,12 @@ def zygote(ctl, rctl, job, prelude_ns):
         except OSError:
             return
         if req == b"z":
-            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items)
+            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items, entry)
         if req != b"f":
             return
         pid = os.fork()
         if pid == 0:
-            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items)
+            run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items, entry)
         rc = wait_rc(pid)
         try:
             ctl.send(b"x %d %d" % (pid, rc))

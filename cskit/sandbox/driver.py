@@ -1,4 +1,6 @@
-"""In-sandbox, trusted side: the test driver of call- and assert-kind tests.
+"""In-sandbox, trusted side: the test driver of assert-kind tests (HumanEval, MBPP). Call-kind tests need
+no driver: their arguments are plain data, the candidate's process reports the return value as a codec
+frame and the supervisor decodes it (``candidate.run_call``, ``harness.Supervisor.read_call``).
 
 Shipped into the sandbox with ``codec.py``, ``candidate.py`` and ``harness.py`` (one namespace, stdlib
 only). The supervisor forks one driver per sandbox (again after a test that had to be killed), under a
@@ -145,8 +147,8 @@ class Channel:
                       % str(reply.get("type", "value"))[:60])
         self.fail("ProtocolError", "unexpected reply from the candidate", "harness_error")
 
-    def call(self, name, args, kwargs, lcb=False):
-        r = self.request({"t": "call", "name": name, "args": list(args), "kwargs": dict(kwargs), "lcb": lcb}, "ret")
+    def call(self, name, args, kwargs):
+        r = self.request({"t": "call", "name": name, "args": list(args), "kwargs": dict(kwargs)}, "ret")
         if "v" not in r:
             self.fail("ProtocolError", "reply without a value", "harness_error")
         return r["v"]
@@ -185,13 +187,13 @@ class OpaqueValue:
 class CandidateFunction:
     """A proxy for one of the candidate's functions: plain data in, plain data out."""
 
-    __slots__ = ("channel", "name", "lcb")
+    __slots__ = ("channel", "name")
 
-    def __init__(self, channel, name, lcb=False):
-        self.channel, self.name, self.lcb = channel, name, lcb
+    def __init__(self, channel, name):
+        self.channel, self.name = channel, name
 
     def __call__(self, *args, **kwargs):
-        return self.channel.call(self.name, args, kwargs, self.lcb)
+        return self.channel.call(self.name, args, kwargs)
 
     @property
     def __name__(self):
@@ -244,16 +246,6 @@ def norm(v):
     return v
 
 
-def drive_call(chan, entry, test_input):
-    try:
-        args = [json.loads(line) for line in test_input.split("\n") if line.strip()]
-    except ValueError:
-        raise BadTest("test input is not one JSON value per line")
-    chan.first()
-    v = chan.call(entry, args, {}, lcb=True)
-    return json.dumps(norm(v))
-
-
 def drive_assert(chan, entry, helpers, setup, test):
     chan.first()
     loaded, bound = set(), set()
@@ -304,10 +296,7 @@ def run_test(job, test_input, sock_fd):
     chan = Channel(socket.socket(fileno=sock_fd), job["max_bytes"])
     out = {"status": "ok", "etype": "", "result": None, "detail": "", "fallback": ""}
     try:
-        if job["mode"] == "call":
-            out["result"] = drive_call(chan, job["entry_point"], test_input)
-        else:
-            drive_assert(chan, job["entry_point"], job["helpers"], job["setup_code"], test_input)
+        drive_assert(chan, job["entry_point"], job["helpers"], job["setup_code"], test_input)
     except NeedsInProcess as e:
         out["fallback"] = str(e) or "needs candidate objects"
     except CandidateFailure as e:
