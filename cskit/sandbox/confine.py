@@ -166,10 +166,21 @@ def clean_ipc():
     ids = {}
     for kind in ("shm", "sem", "msg"):
         try:
-            with open("/proc/sysvipc/" + kind) as f:
-                lines = f.read().splitlines()[1:]
+            fd = os.open("/proc/sysvipc/" + kind, os.O_RDONLY)
         except OSError:
             continue
+        try:
+            chunks = []
+            while True:
+                b = os.read(fd, 1 << 16)
+                if not b:
+                    break
+                chunks.append(b)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        lines = b"".join(chunks).decode("ascii", "replace").splitlines()[1:]
         ids[kind] = [int(ln.split()[1]) for ln in lines if len(ln.split()) > 1 and ln.split()[1].isdigit()]
     if not any(ids.values()):
         return

@@ -246,14 +246,38 @@ def norm(v):
     return v
 
 
-def drive_assert(chan, entry, helpers, setup, test):
-    chan.first()
+PROGRAMS = {}  # (entry, helpers, setup, test) -> analysed test program; this process is trusted and long-lived
+
+
+def test_program(entry, helpers, setup, test):
+    """The names a test program needs from the candidate, and its three parts compiled (``None`` where a
+    part does not compile: it is compiled again where it runs, to raise there). Parsed once per distinct
+    program: a batch grades many samples of each problem."""
+    key = (entry, helpers, setup, test)
+    got = PROGRAMS.get(key)
+    if got is not None:
+        return got
     loaded, bound = set(), set()
     for src in (helpers, setup, test):
         a, b = names_of(src)
         loaded |= a
         bound |= b
     needed = sorted((loaded - bound - BUILTIN_NAMES) | ({entry} if entry else set()))
+    codes = []
+    for src, name in ((helpers, "<helpers>"), (setup, "<setup>"), (test, "<test>")):
+        try:
+            codes.append(compile(src, name, "exec") if src else None)
+        except BaseException:
+            codes.append(None)
+    if len(PROGRAMS) >= 512:
+        PROGRAMS.clear()
+    got = PROGRAMS[key] = (needed, codes)
+    return got
+
+
+def drive_assert(chan, entry, helpers, setup, test):
+    chan.first()
+    needed, (helpers_code, setup_code, test_code) = test_program(entry, helpers, setup, test)
     tags = chan.describe(needed) if needed else {}
     for n in needed:
         if tags[n] in ("class", "other"):
@@ -274,12 +298,12 @@ def drive_assert(chan, entry, helpers, setup, test):
                 except BaseException:
                     pass
     if helpers:
-        exec(compile(helpers, "<helpers>", "exec"), g)
+        exec(helpers_code or compile(helpers, "<helpers>", "exec"), g)
     if entry and tags.get(entry) == "function":
         g[entry] = CandidateFunction(chan, entry)
     if setup:
-        exec(compile(setup, "<setup>", "exec"), g)
-    exec(compile(test, "<test>", "exec"), g)
+        exec(setup_code or compile(setup, "<setup>", "exec"), g)
+    exec(test_code or compile(test, "<test>", "exec"), g)
 
 
 def format_tb():

@@ -594,8 +594,7 @@ class Supervisor:
         n = len(tests)
         for i, inp in enumerate(tests):
             nxt = None if i == n - 1 else ("z" if i == n - 2 else "f")
-            self.host(event="start", i=i)
-            res = self.run(i, inp, kind, nxt)
+            res = self.run(i, inp, kind, nxt)  # the host takes test i to start after "ready" or test i - 1
             if res.get("fallback"):
                 reason = res["fallback"]
                 self.host(event="start", i=i)

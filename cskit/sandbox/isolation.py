@@ -211,6 +211,7 @@ class SandboxWorker:
         self.res = bytearray()
         self.samples = 0
         self.aborted = False
+        self.sel = None
 
     @property
     def alive(self) -> bool:
@@ -267,13 +268,16 @@ class SandboxWorker:
     def _pump(self, data: bytes, on_msg, until, state: dict, limits: SandboxLimits) -> bool:
         """Write ``data``, dispatch result lines to ``on_msg`` until ``until()``; False (worker unusable)
         on a missed deadline, an oversized message or the sandbox ending."""
-        sel = selectors.DefaultSelector()
+        if self.sel is None:  # one selector for the worker's life: the result pipe and stderr stay registered
+            self.sel = selectors.DefaultSelector()
+            self.sel.register(self.proc.stderr.fileno(), selectors.EVENT_READ)
+            self.sel.register(self.res_r, selectors.EVENT_READ)
+        sel = self.sel
         err_fd = self.proc.stderr.fileno()
         view = memoryview(data)
-        if len(view):
+        writing = bool(len(view))
+        if writing:
             sel.register(self.job_w, selectors.EVENT_WRITE)
-        sel.register(err_fd, selectors.EVENT_READ)
-        sel.register(self.res_r, selectors.EVENT_READ)
         line_cap = (int(limits.max_output_bytes) * 4) // 3 + 4 * TEST_STDERR_CAP + (1 << 16)
         try:
             while True:
@@ -296,6 +300,7 @@ class SandboxWorker:
                         view = view[k:]
                         if not len(view):
                             sel.unregister(fd)
+                            writing = False
                         continue
                     try:
                         chunk = os.read(fd, 1 << 16)
@@ -321,7 +326,8 @@ class SandboxWorker:
                         state["why"] = "oversized message from the sandbox"
                         return False
         finally:
-            sel.close()
+            if writing:
+                sel.unregister(self.job_w)
 
     def run(self, header: dict, trusted: dict, n_tests: int, limits: SandboxLimits) -> RawSample:
         """Grade one sample; never raises for candidate behaviour (``SandboxError`` only when the
@@ -373,6 +379,9 @@ class SandboxWorker:
 
     def close(self) -> None:
         """Stop the sandbox (closing the job stream ends it; then its process group is killed)."""
+        if self.sel is not None:
+            self.sel.close()
+            self.sel = None
         for attr in ("job_w", "res_r"):
             fd = getattr(self, attr)
             if fd >= 0:
@@ -446,14 +455,19 @@ def _handle(raw: RawSample, msg, nonce: str, state: dict, limits: SandboxLimits)
     n = len(raw.tests)
     i = msg.get("i")
     idx_ok = isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n
+    # tests run in order: after "ready" test 0 runs, after test i's result test i + 1 ("start" comes only
+    # before a test runs a second time, in the in-process fallback); each backstop covers a process start
+    # and the test's own limit
     if ev == "ready":
         raw.ready = True
-        state["deadline"] = now + limits.startup_timeout_s
+        state["current"] = 0
+        state["deadline"] = now + limits.startup_timeout_s + limits.timeout_s + 4.0
     elif ev == "start" and idx_ok:
         state["current"] = i
         state["deadline"] = now + limits.timeout_s + 4.0
     elif ev == "test" and idx_ok:
-        state["deadline"] = now + limits.startup_timeout_s
+        state["current"] = i + 1 if i + 1 < n else None
+        state["deadline"] = now + limits.startup_timeout_s + limits.timeout_s + 4.0
         state.pop("pgids", None)  # that run has ended (and was killed): its group id may be reused
         if raw.tests[i] is not None or i in raw.errors:
             raw.errors[i] = "duplicated result for this test"
