@@ -310,6 +310,17 @@ class Supervisor:
             os.close(fd)
         if sd is not None:
             sc.detach()
+        if in_w is not None:  # most inputs fit the pipe: written now, not after a wake-up in the loop below
+            os.set_blocking(in_w, False)
+            try:
+                pending = pending[os.write(in_w, pending[:1 << 16]):] if pending else b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                pending = b""
+            if not pending:
+                os.close(in_w)
+                in_w = None
         msg = self.sock_recv(self.rctl, 10.0, "candidate zygote")
         if not msg or msg[0] != "p" or len(msg) != 2:
             raise EOFError("the candidate zygote did not start a run")
@@ -338,11 +349,6 @@ class Supervisor:
             sd.close()
         else:
             res_r = st_r
-        if in_w is not None:
-            os.set_blocking(in_w, False)
-            if not pending:
-                os.close(in_w)
-                in_w = None
         bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
         open_fds = set(bufs)
         exit_rc = None
@@ -621,6 +627,11 @@ def main(job=None):
     if iso == "unshare":
         build_root(job)  # noqa: F821 - confine.py
         become_child_of_init(job.get("backstop_s", 60), (job_fd, res_fd))  # noqa: F821
+    if job.get("cpu") is not None:  # the whole sandbox on one CPU (SandboxLimits.pin_workers)
+        try:
+            os.sched_setaffinity(0, {int(job["cpu"])})
+        except (OSError, ValueError):
+            pass
     os.chdir(job["cwd"])
     os.environ.clear()
     os.environ.update(job["env"])

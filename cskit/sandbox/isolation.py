@@ -202,8 +202,8 @@ class SandboxWorker:
     worker; the next sample starts a new one. Not thread-safe: one worker per thread.
     """
 
-    def __init__(self, limits: SandboxLimits, isolation: str):
-        self.limits, self.isolation = limits, isolation
+    def __init__(self, limits: SandboxLimits, isolation: str, cpu: int | None = None):
+        self.limits, self.isolation, self.cpu = limits, isolation, cpu
         self.proc = None
         self.tmpdir = None
         self.job_w = self.res_r = -1
@@ -226,7 +226,7 @@ class SandboxWorker:
         uid = (100000 + secrets.randbelow(1 << 11) * UID_SPAN) if os.getuid() == 0 and isolation != "none" else None
         worker = {"uid": uid, "uid_span": UID_SPAN, "env": SANDBOX_ENV, "tmpfs_mb": limits.tmpfs_mb,
                   "ro_dirs": prefixes, "etc_files": list(ETC_FILES), "cwd": "/tmp", "backstop_s": WORKER_BACKSTOP_S,
-                  "nonce": nonce}
+                  "nonce": nonce, "cpu": self.cpu}
         if isolation == "unshare":
             worker["root_mount"] = _root_mount_point(prefixes)
         if isolation == "none":

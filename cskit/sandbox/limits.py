@@ -18,6 +18,7 @@ PROBLEM_DEFAULT_TIME_LIMIT = 2.0
 ISOLATIONS = ("auto", "bwrap", "unshare", "none")
 ENV_ISOLATION = "CSKIT_SANDBOX_ISOLATION"          # force bwrap|unshare|none
 ENV_ALLOW_UNISOLATED = "CSKIT_SANDBOX_ALLOW_UNISOLATED"  # "1": auto may fall back to "none"
+ENV_PIN = "CSKIT_SANDBOX_PIN"                      # "0"/"1": override SandboxLimits.pin_workers=None
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,12 @@ class SandboxLimits:
     or force one of ``bwrap``/``unshare``/``none``; the env var ``CSKIT_SANDBOX_ISOLATION``
     overrides ``auto``. ``skip_after_timeout``: once a test of a sample times out, its remaining
     tests are marked ``skipped`` (counted failed) instead of run, bounding a sample's time.
+
+    ``pin_workers``: each sandbox of a batch (its supervisor, zygotes, driver and every run) on one CPU
+    of its own, so that the many short hand-offs between those processes stay on one CPU (cross-CPU
+    wake-ups are what a fork per test mostly waits on, in VMs above all). ``None`` (the default) pins
+    when a local batch has one worker per CPU this process may use (and more than one); ``True`` pins
+    round-robin over those CPUs, ``False`` never. ``CSKIT_SANDBOX_PIN=0|1`` overrides ``None``.
     """
 
     timeout_s: float = 2.0
@@ -48,6 +55,7 @@ class SandboxLimits:
     backend: str = "local"               # where batches run: "local" (threads here) or "ray" (Ray tasks)
     ray_address: str = ""                # backend "ray": the cluster ('' = $RAY_ADDRESS, else a local Ray)
     ray_resource: str = ""               # backend "ray": a custom resource grading tasks need ('' = any CPU)
+    pin_workers: bool | None = None      # one CPU per sandbox worker (None: when workers == usable CPUs > 1)
 
     def __post_init__(self):
         if self.backend not in ("local", "ray"):
@@ -99,6 +107,15 @@ def env_isolation() -> str | None:
     if v not in ISOLATIONS:
         raise ValueError(f"{ENV_ISOLATION}={v!r}; expected one of bwrap, unshare, none, auto")
     return v
+
+
+def env_pin() -> bool | None:
+    v = os.environ.get(ENV_PIN, "").strip().lower()
+    if not v:
+        return None
+    if v not in ("0", "1", "true", "false", "yes", "no"):
+        raise ValueError(f"{ENV_PIN}={v!r}; expected 0 or 1")
+    return v in ("1", "true", "yes")
 
 
 def env_allows_unisolated() -> bool:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from cskit.sandbox.grading import GradeResult, TestResult, grade
 from cskit.sandbox.isolation import SandboxError, SandboxWorker, resolve_isolation
-from cskit.sandbox.limits import SandboxLimits
+from cskit.sandbox.limits import SandboxLimits, env_pin
 
 
 def default_workers() -> int:
@@ -25,6 +25,23 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+def usable_cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def worker_cpus(limits: SandboxLimits, workers: int) -> list[int | None]:
+    """The CPU each of a batch's ``workers`` sandboxes is pinned to (``None``: not pinned); see
+    ``SandboxLimits.pin_workers``."""
+    cpus = usable_cpus()
+    pin = limits.pin_workers if limits.pin_workers is not None else env_pin()
+    if pin is None:
+        pin = workers == len(cpus) and workers > 1
+    return [cpus[k % len(cpus)] for k in range(workers)] if pin else [None] * workers
 
 
 def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None = None, workers: int = 0,
@@ -46,6 +63,7 @@ def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None
     iso = resolve_isolation(limits) if needs_sandbox else None
     workers = workers if workers and workers > 0 else default_workers()
     workers = min(workers, len(items))
+    cpus = worker_cpus(limits, workers)
     bar = tqdm(total=len(items), desc=desc, disable=not progress, unit="sample")
     local = threading.local()
     opened: list[SandboxWorker] = []
@@ -58,7 +76,7 @@ def grade_many(items: Sequence[tuple[object, str]], limits: SandboxLimits | None
             with lock:
                 if aborting.is_set():
                     raise KeyboardInterrupt
-                w = local.worker = SandboxWorker(limits, iso)
+                w = local.worker = SandboxWorker(limits, iso, cpus[len(opened) % len(cpus)])
                 opened.append(w)
         try:
             return grade(p, code, limits, isolation=iso, worker=w)
