@@ -66,8 +66,26 @@ def print_traceback():
         pass
 
 
+ZYGOTE_RLIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_FSIZE", "RLIMIT_NOFILE")  # set once, in the zygote
+
+
+def limit_zygote(rlimit_items):
+    """The limits every run of a sample shares, set once in its zygote (inherited by each fork) rather
+    than per run; the zygote drops its supplementary groups for the same reason. Returns the limits
+    each run still sets itself (CPU time and processes are per process / per uid)."""
+    import resource
+
+    if os.getuid() == 0:
+        os.setgroups([])
+    for name, (soft, hard) in rlimit_items:
+        if name in ZYGOTE_RLIMITS:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+    return [(name, lim) for name, lim in rlimit_items if name not in ZYGOTE_RLIMITS]
+
+
 def become_child(fds, uid, rlimit_items):
-    """In a freshly forked run child: descriptors to 0..3, own process group, uid, rlimits."""
+    """In a freshly forked run child: descriptors to 0..3, own process group, uid, rlimits (the zygote
+    has already cleared the supplementary groups and set the shared limits: ``limit_zygote``)."""
     import fcntl
     import resource
 
@@ -80,7 +98,8 @@ def become_child(fds, uid, rlimit_items):
     except OSError:
         pass
     if uid is not None:
-        os.setgroups([])
+        if os.getgroups():
+            os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     for name, (soft, hard) in rlimit_items:
@@ -442,6 +461,7 @@ def zygote(ctl, rctl, job, prelude_ns):
         return
     if prelude_ns is not None and "random" in sys.modules:
         sys.modules["random"].seed()  # from os.urandom: every sample's runs start from a fresh seed
+    rlimit_items = limit_zygote(rlimit_items)
     gc.freeze()  # children do not copy the warm heap when their collector runs
     ctl.send(b"ready %d" % os.getpid())
     while True:
