@@ -548,13 +548,16 @@ class Supervisor:
     # ------------------------------------------------------------ the sample
     def serve(self):
         """One sample after another until the host closes the job stream."""
-        import base64  # noqa: F401 - imported once, used per test
         import gc
+
+        # forked before the supervisor imports what only it uses (base64 brings binascii and libz, select):
+        # every run is a fork of these, and each mapped library is five more mappings to copy and unmap
+        self.prelude_zygote_ctl(True)
+        self.prelude_zygote_ctl(False)
+        import base64  # noqa: F401 - imported once, used per test
         import resource  # noqa: F401
         import select  # noqa: F401
 
-        self.prelude_zygote_ctl(True)
-        self.prelude_zygote_ctl(False)
         gc.freeze()  # forked drivers do not copy the supervisor's heap when their collector runs
         self.host(event="worker_ready")
         while True:
