@@ -254,3 +254,71 @@ def test_tests_after_a_killed_run_still_run_in_the_same_sandbox():
     # state does not leak from one test's candidate process to the next
     s = Problem("st", "s", "call", [TestCase("1\n", "1"), TestCase("1\n", "1")], entry_point="f")
     assert grade(s, "n = []\ndef f(x):\n    n.append(x)\n    return len(n)\n", FAST).passed
+
+
+def test_every_test_runs_in_a_fresh_process_the_last_one_too():
+    """A sample's runs are forks of its zygote made ahead of time, and its last run is the zygote itself:
+    still one fresh process per test -- nothing a run leaves in memory, /tmp or its pid reaches the next."""
+    import base64
+
+    from cskit.sandbox.grading import sample_job
+    from cskit.sandbox.isolation import run_sample
+
+    p = Problem("fresh", "f", "stdio", [TestCase("", "")] * 4)
+    code = D("""
+        import os, sys
+        seen = os.path.exists("mark")
+        open("mark", "w").write("x")
+        sys.modules.setdefault("LEFT_BEHIND", []).append(1)
+        print(os.getpid(), seen, len(sys.modules["LEFT_BEHIND"]))
+    """)
+    header, trusted = sample_job(p, code, [t.input for t in p.tests])
+    raw = run_sample(header, trusted, 4, FAST, ISO)
+    rows = [base64.b64decode(t["stdout"]).decode().split() for t in raw.tests]
+    assert [r[1:] for r in rows] == [["False", "1"]] * 4, rows
+    assert len({r[0] for r in rows}) == 4, rows
+
+
+def test_each_sample_starts_from_a_fresh_random_seed():
+    p = Problem("rnd", "r", "stdio", [TestCase("", "")])
+    outs = {execute(p, "print(random.random(), randint(1, 10 ** 9))\n", "", FAST).output for _ in range(3)}
+    assert len(outs) == 3, outs
+
+
+def test_call_kind_bad_arguments_load_errors_and_exceptions():
+    bad = Problem("c/bad", "b", "call", [TestCase("[1, 2\n", "3")], entry_point="f")
+    r = grade(bad, "def f(xs):\n    return 3\n", FAST)
+    assert r.verdict == "runtime_error" and r.error_type == "BadTest"
+    ok = Problem("c/ok", "o", "call", [TestCase("[1, 2]\n", "3")], entry_point="f")
+    r = grade(ok, "raise KeyError('at import')\ndef f(xs):\n    return 3\n", FAST)
+    assert r.verdict == "runtime_error" and r.error_type == "KeyError"
+    r = grade(ok, "def f(xs):\n    return xs[5]\n", FAST)
+    assert r.verdict == "runtime_error" and r.error_type == "IndexError"
+    r = grade(ok, "def f(xs):\n    return (x for x in xs)\n", FAST)   # not plain data: it cannot equal 3
+    assert not r.passed and r.verdict == "runtime_error"
+
+
+def test_pinned_sandbox_runs_on_its_cpu(monkeypatch):
+    """``pin_workers``: the whole sandbox, candidate runs included, on the worker's CPU."""
+    import os
+
+    from cskit.sandbox import SandboxWorker
+    from cskit.sandbox.pool import usable_cpus, worker_cpus
+
+    cpus = usable_cpus()
+    p = Problem("aff", "a", "call", [TestCase("0\n", "[%d]" % cpus[-1])], entry_point="f")
+    code = "import os\ndef f(x):\n    return sorted(os.sched_getaffinity(0))\n"
+    with SandboxWorker(FAST, ISO, cpu=cpus[-1]) as w:
+        assert grade(p, code, FAST, isolation=ISO, worker=w).passed
+    free = Problem("aff2", "a", "call", [TestCase("0\n", json.dumps(sorted(os.sched_getaffinity(0))))],
+                   entry_point="f")
+    assert grade(free, code, FAST).passed  # a sandbox of its own (grade): not pinned
+    n = len(cpus)
+    assert worker_cpus(SandboxLimits(pin_workers=False), n) == [None] * n
+    assert worker_cpus(SandboxLimits(pin_workers=True), n + 1) == [cpus[k % n] for k in range(n + 1)]
+    assert worker_cpus(SandboxLimits(), n) == (cpus if n > 1 else [None])
+    assert worker_cpus(SandboxLimits(), n + 1) == [None] * (n + 1)
+    monkeypatch.setenv("CSKIT_SANDBOX_PIN", "0")
+    assert worker_cpus(SandboxLimits(), n) == [None] * n
+    monkeypatch.setenv("CSKIT_SANDBOX_PIN", "1")
+    assert worker_cpus(SandboxLimits(), 1) == cpus[:1]
