@@ -8,10 +8,13 @@ Layout of one sandbox (``isolation.py`` launches it; the rest runs inside it, st
 * a warm **prelude zygote** (``candidate.py``) with LiveCodeBench's import prelude loaded; per
   sample it forks that sample's **candidate zygote**, which compiles the code (never runs it) and
   never holds a test: the trusted half of the job (tests, nonce, setup code) is read only after;
-* per test, a **fresh child** forked from the candidate zygote runs the candidate under a new private
-  uid (one per run); for call/assert tests the **driver** (``driver.py``; one per sandbox, forked from
-  the supervisor under a uid of its own) runs the test program and reaches the candidate only
-  through proxies that pass plain data (``codec.py``) over a socket.
+* per test, a **fresh process** runs the candidate under a new private uid (one per run): a fork of
+  the candidate zygote made while the previous test runs, or, for the sample's last test, the zygote
+  itself (it has run nothing yet either); a call-kind run parses its arguments before any candidate
+  code runs and reports the return value as one codec frame that the supervisor decodes; for assert
+  tests the **driver** (``driver.py``; one per sandbox, forked from the supervisor under a uid of its
+  own) runs the test program and reaches the candidate only through proxies that pass plain data
+  (``codec.py``) over a socket.
 
 ``grade_many`` keeps one such sandbox per thread for a whole batch (a warm interpreter; start-up is
 paid once per worker), ``grade`` starts one per call. Each sandbox runs ``python -I -S`` of the *base*
@@ -34,15 +37,17 @@ on LiveCodeBench-style judges), in its own session/process group, under one of t
   ``CSKIT_SANDBOX_ISOLATION=bwrap|unshare|none`` forces a mode (error if it does not work).
 
 Covered (enforced by the kernel, not by Python patching), in bwrap/unshare mode with the host as root:
-* verdicts the candidate cannot forge: call- and assert-kind tests are decided in the driver, a
-  process in which candidate code never ran, under a uid the candidate cannot signal, trace or read;
-  only plain data crosses (``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``,
-  ``list``, ``tuple``, ``dict``, ``set``, ``frozenset``; size/depth capped), decoded by a codec that
-  builds no candidate type and calls nothing. Expected values and test programs never enter a
-  candidate process (HumanEval's ``check``, MBPP's asserts, the problem's own helpers such as
-  HumanEval/32's ``poly`` run in the driver, taken from the problem, not from the completion).
-  Patching builtins/json/compile, always-equal objects, forged result messages, frames and code
-  objects of the test: none reaches the verdict. stdio outputs are compared on the host;
+* verdicts the candidate cannot forge: assert-kind tests are decided in the driver, a process in
+  which candidate code never ran, under a uid the candidate cannot signal, trace or read; call-kind
+  return values are decoded by the supervisor and compared on the host; only plain data crosses
+  (``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``, ``list``, ``tuple``,
+  ``dict``, ``set``, ``frozenset``; size/depth capped), decoded by a codec that builds no candidate
+  type and calls nothing. Expected values and test programs never enter a candidate process
+  (HumanEval's ``check``, MBPP's asserts, the problem's own helpers such as HumanEval/32's ``poly``
+  run in the driver, taken from the problem, not from the completion; a call-kind run gets its
+  arguments only). Patching builtins/json/compile, always-equal objects, forged result messages or
+  outcome frames, frames and code objects of the test: none reaches the verdict. stdio outputs are
+  compared on the host;
 * the host never fails on what a sandbox sends: malformed, oversized, forged, duplicated or missing
   results become that test's ``harness_error`` (with the reason); a batch always yields one result
   per sample, in order;
@@ -82,15 +87,18 @@ Not guaranteed:
 
 Program semantics: stdio and call programs run with LiveCodeBench's import prelude
 (``candidate.LCB_IMPORT_STRING``, mirrored from ``lcb_runner/evaluation/testing_util.py``) and its
-``sys.setrecursionlimit(50000)``; assert programs (HumanEval, MBPP) without it. stdio programs run as
+``sys.setrecursionlimit(50000)``; assert programs (HumanEval, MBPP) without it. The prelude's ``random``
+is seeded from ``os.urandom`` once per sample (each test of a sample starts from that state; a fork the
+candidate makes reseeds, as in any process). stdio programs run as
 ``__main__`` with real stdin/stdout; ``sys.exit(0)`` ends them normally and non-daemon threads are
 joined as at interpreter exit; ``atexit`` handlers are not run. Call- and assert-kind code is loaded
 as module ``solution`` (its ``if __name__ == "__main__"`` block does not run); MBPP programs run in the
 order code, ``test_setup_code``, tests (the setup's imports are visible to the code).
 
-Throughput: one warm sandbox per worker, a forked child per test (``benchmarks/grading_throughput.py``);
-``grade_many`` runs samples on a thread pool. After a sample's first timeout its remaining tests are
-``skipped``.
+Throughput: one warm sandbox per worker, a fresh process per test, forked while the previous test runs
+(``benchmarks/grading_throughput.py``); ``grade_many`` runs samples on a thread pool and, with one worker
+per usable CPU, pins each worker's sandbox to a CPU of its own (``SandboxLimits.pin_workers``). After a
+sample's first timeout its remaining tests are ``skipped``.
 """
 from __future__ import annotations
 

@@ -1,27 +1,34 @@
-"""In-sandbox, candidate side: the warm zygote that forks one fresh child per test run.
+"""In-sandbox, candidate side: the warm zygotes and the process of each test run.
 
 Shipped into the sandbox with ``codec.py``, ``driver.py`` and ``harness.py`` (executed into one
 namespace; stdlib only, never imports cskit). The supervisor (``harness.py``) forks the zygote
 *before* it reads the trusted half of the job (tests, nonce, setup code), so neither the zygote nor
-any child forked from it ever holds a test program or an expected value.
+any process forked from it ever holds a test program or an expected value.
 
-The zygote (root inside the namespace, or the caller's uid without one) imports LiveCodeBench's
-prelude modules and compiles the candidate's code -- it never *runs* candidate code. For each test
-the supervisor sends it, over a ``SOCK_SEQPACKET`` control socket, a command and the child's
-descriptors (SCM_RIGHTS); the zygote forks, the child moves to a fresh private uid (a new one per
-run, so the supervisor can kill every process of the run by uid), applies the rlimits and runs:
+The sample's zygote (root inside the namespace, or the caller's uid without one) is forked from a
+warm prelude zygote (LiveCodeBench's prelude imported once per sandbox) and compiles the candidate's
+code -- it never *runs* candidate code. It sets the limits all runs share, then serves two
+``SOCK_SEQPACKET`` sockets: on ``ctl`` the supervisor asks for the next run's process (``f``: a fork,
+made while the current run runs; ``z``: the zygote itself, for the sample's last run) and gets each
+run's exit status (``x PID RC``); on ``rctl`` the waiting process receives its run's command and
+descriptors (SCM_RIGHTS), reports its pid, closes both sockets, moves to a fresh private uid (a new
+one per run, so the supervisor can kill every process of the run by uid), applies the per-run
+rlimits and runs:
 
 * ``stdio``  -- the program as ``__main__`` with real stdin/stdout; its completion status is a line
   on descriptor 3 (written by the wrapper, so an ``os._exit`` before the end never reports ``ok``);
-* ``serve``  -- (call/assert) the program as module ``solution``, then answers the driver's
-  requests (describe names, call a function, read a plain-data global) over descriptor 3, values
-  encoded by the codec; a return value that is not plain data (an ``re.Match``, a generator) is
-  answered with its type name and truth value only. Expected values never reach this process;
+* ``call``   -- the arguments read from stdin and parsed before any candidate code runs, the module
+  loaded, the entry point called once, the outcome written as one codec frame on descriptor 3
+  (the supervisor decodes it: plain data only; the expected value never comes here);
+* ``serve``  -- (assert) the program as module ``solution``, then answers the driver's requests
+  (describe names, call a function, read a plain-data global) over descriptor 3, values encoded by
+  the codec; a return value that is not plain data (an ``re.Match``, a generator) is answered with
+  its type name and truth value only. Expected values never reach this process;
 * ``inproc`` -- the flagged fallback for tests that need objects of candidate-defined classes: the
   supervisor sends setup and test program, and they run here, after the candidate's code.
 
-Not guaranteed here (and not needed): anything the child reports about itself is the candidate's
-say-so. The supervisor and driver treat every byte from this side as untrusted data.
+Not guaranteed here (and not needed): anything a run reports about itself is the candidate's say-so.
+The supervisor and driver treat every byte from this side as untrusted data.
 """
 import builtins
 import os

@@ -13,13 +13,18 @@ never imports cskit): it runs with the base interpreter, inside the namespaces, 
    prelude) before reading any sample, so nothing forked from them ever holds a test;
 3. per sample: read the header (code, mode, limits) and have a prelude zygote fork the sample's
    candidate zygote from it; only *then* read the trusted half (tests, nonce, setup code, helpers);
-4. per test: ask the candidate zygote for a fresh child under a new private uid; for call/assert
-   tests hand the child's socket to the driver (``driver.serve_tests``: one per sandbox, forked
-   from this process under the driver's own uid, restarted after a kill); feed stdin, drain and cap
-   stdout/stderr, enforce the wall-clock limit, kill every process of the run's uid when it ends
-   (a setsid()/double-fork grandchild included), empty /tmp and System V IPC, and write one
-   ``{"event": "test", ...}`` line to ``RESULT_FD``, which no candidate process can reach (closed
-   in every zygote; the supervisor is root, the candidate is not).
+4. per test: hand the run's command and descriptors to the process the zygote made for it (asked for
+   while the previous test ran: ``f`` forks one, ``z`` makes the zygote itself the sample's last run);
+   it reports its pid, drops the zygote's sockets and becomes the run under a new private uid. For
+   assert tests hand the run's socket to the driver (``driver.serve_tests``: one per sandbox, forked
+   from this process under the driver's own uid, restarted after a kill); for call tests decode the
+   run's outcome frame (``read_call``); feed stdin, drain and cap stdout/stderr, enforce the
+   wall-clock limit, kill every process of the run's uid when it ends (a setsid()/double-fork
+   grandchild included), empty /tmp and System V IPC, and write one ``{"event": "test", ...}`` line
+   to ``RESULT_FD``, which no candidate process can reach (closed in every zygote; the supervisor is
+   root, the candidate is not). The run's exit status comes from its parent (the zygote, or for the
+   ``z`` run the prelude zygote) as ``x PID RC``; no process that has run candidate code holds a
+   zygote socket.
 
 The supervisor is the only writer of ``RESULT_FD``; every message carries the job's nonce. The host
 still validates every message (``isolation.SandboxWorker``) and never trusts its shape.

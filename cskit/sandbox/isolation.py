@@ -4,10 +4,12 @@
 under bubblewrap, under ``unshare`` (util-linux) or bare, in its own session/process group; writes
 the job in two frames (the header the candidate zygote is forked from, then the trusted half:
 tests, nonce, setup code); reads the supervisor's JSON lines from a private result pipe and its
-stderr (capped); keeps a backstop deadline per phase (start-up, each test, the next test's start)
-on top of the per-test limit the supervisor enforces, and SIGKILLs the whole process group when it
-passes. With bwrap/unshare the supervisor is inside a fresh PID namespace whose init dies with the
-launcher, so every descendant is killed by the kernel when the run ends.
+stderr (capped); keeps a backstop deadline per phase (start-up, then each test: tests run in order,
+so each result starts the next test's backstop) on top of the per-test limit the supervisor
+enforces, and SIGKILLs the whole process group when it passes. ``SandboxWorker(..., cpu=N)`` pins
+the whole sandbox to CPU N (``SandboxLimits.pin_workers``). With bwrap/unshare the supervisor is
+inside a fresh PID namespace whose init dies with the launcher, so every descendant is killed by the
+kernel when the run ends.
 
 The host never fails on what comes back: lines that are not JSON objects with the job's nonce are
 ignored, oversized output kills the run, and a result that is malformed, out of range or

@@ -1,9 +1,10 @@
 """Resource limits of one sandboxed run, and how they map onto kernel rlimits.
 
 ``SandboxLimits`` is the single knob object of :mod:`cskit.sandbox`; the defaults follow the
-LiveCodeBench runner CodeScaler used (2 s per test, 1 GiB memory). The rlimits are applied in
-every run's own process (the candidate's child and the driver) right after it moves to its private
-uid, so the kernel enforces them (not Python monkey-patching), per test.
+LiveCodeBench runner CodeScaler used (2 s per test, 1 GiB memory). The rlimits are kernel limits
+(not Python monkey-patching) on every process that runs candidate code or the test driver: address
+space, core size, file size and open files are set in the sample's zygote (inherited by each run's
+fork), CPU time and the process cap in each run right after it moves to its private uid.
 """
 from __future__ import annotations
 
