@@ -279,10 +279,18 @@ def test_every_test_runs_in_a_fresh_process_the_last_one_too():
     assert len({r[0] for r in rows}) == 4, rows
 
 
-def test_each_sample_starts_from_a_fresh_random_seed():
-    p = Problem("rnd", "r", "stdio", [TestCase("", "")])
-    outs = {execute(p, "print(random.random(), randint(1, 10 ** 9))\n", "", FAST).output for _ in range(3)}
-    assert len(outs) == 3, outs
+def test_every_run_starts_from_a_fresh_random_seed():
+    import base64
+
+    from cskit.sandbox.grading import sample_job
+    from cskit.sandbox.isolation import run_sample
+
+    p = Problem("rnd", "r", "stdio", [TestCase("", "")] * 3)
+    header, trusted = sample_job(p, "print(random.random(), randint(1, 10 ** 9))\n", ["", "", ""])
+    outs = {base64.b64decode(t["stdout"]) for t in run_sample(header, trusted, 3, FAST, ISO).tests}
+    outs |= {execute(Problem("r1", "r", "stdio", [TestCase("", "")]), "print(random.random(), randint(1, 10 ** 9))\n",
+                     "", FAST).output.encode() for _ in range(2)}
+    assert len(outs) == 5, outs
 
 
 def test_call_kind_bad_arguments_load_errors_and_exceptions():

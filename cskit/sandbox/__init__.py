@@ -88,8 +88,7 @@ Not guaranteed:
 Program semantics: stdio and call programs run with LiveCodeBench's import prelude
 (``candidate.LCB_IMPORT_STRING``, mirrored from ``lcb_runner/evaluation/testing_util.py``) and its
 ``sys.setrecursionlimit(50000)``; assert programs (HumanEval, MBPP) without it. The prelude's ``random``
-is seeded from ``os.urandom`` once per sample (each test of a sample starts from that state; a fork the
-candidate makes reseeds, as in any process). stdio programs run as
+reseeds from ``os.urandom`` in every run's process, as in a fresh interpreter. stdio programs run as
 ``__main__`` with real stdin/stdout; ``sys.exit(0)`` ends them normally and non-daemon threads are
 joined as at interpreter exit; ``atexit`` handlers are not run. Call- and assert-kind code is loaded
 as module ``solution`` (its ``if __name__ == "__main__"`` block does not run); MBPP programs run in the

@@ -371,13 +371,7 @@ def prelude_zygote(ctl, with_prelude):
     prelude_ns = None
     if with_prelude:
         ns = {"__builtins__": builtins}
-        # ``random`` would reseed itself after every fork (~45 page faults per run); it is seeded once
-        # per sample instead (``zygote``), and runs get the usual hook for their own forks (``run_child``)
-        register, os.register_at_fork = os.register_at_fork, lambda **kw: None
-        try:
-            exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), ns)
-        finally:
-            os.register_at_fork = register
+        exec(compile(LCB_IMPORT_STRING, "<prelude>", "exec"), ns)  # ``random`` reseeds in every fork
         prelude_ns = dict(builtins.__dict__)  # what LiveCodeBench's prepended prelude leaves bound
         prelude_ns.update((k, v) for k, v in ns.items() if k != "__builtins__")
     # not ``threading``: a process that has imported it pays ~100 more page faults on every fork
@@ -434,8 +428,6 @@ def run_child(ctl, rctl, code, setup_imports, prelude_ns, rlimit_items, entry):
         rctl.send(b"p %d" % os.getpid())
         rctl.close()
         become_child(fds, None if uid == "-" else int(uid), rlimit_items)
-        if prelude_ns is not None and "random" in sys.modules:  # as ``import random`` does in a fresh process
-            os.register_at_fork(after_in_child=sys.modules["random"]._inst.seed)
     except BaseException:
         HARD_EXIT(120)
     if kind == "stdio":
@@ -466,8 +458,6 @@ def zygote(ctl, rctl, job, prelude_ns):
     except BaseException as e:
         ctl.send(b"compile_error " + error_name(e).encode())
         return
-    if prelude_ns is not None and "random" in sys.modules:
-        sys.modules["random"].seed()  # from os.urandom: every sample's runs start from a fresh seed
     rlimit_items = limit_zygote(rlimit_items)
     gc.freeze()  # children do not copy the warm heap when their collector runs
     ctl.send(b"ready %d" % os.getpid())
