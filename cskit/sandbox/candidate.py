@@ -1,6 +1,6 @@
 """In-sandbox, candidate side: the warm zygotes and the process of each test run.
 
-Shipped into the sandbox with ``codec.py``, ``driver.py`` and ``harness.py`` (executed into one
+Shipped into the sandbox with the other ``isolation.SHIPPED`` files (executed into one
 namespace; stdlib only, never imports cskit). The supervisor (``harness.py``) forks the zygote
 *before* it reads the trusted half of the job (tests, nonce, setup code), so neither the zygote nor
 any process forked from it ever holds a test program or an expected value.

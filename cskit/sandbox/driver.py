@@ -1,8 +1,8 @@
 """In-sandbox, trusted side: the test driver of assert-kind tests (HumanEval, MBPP). Call-kind tests need
 no driver: their arguments are plain data, the candidate's process reports the return value as a codec
-frame and the supervisor decodes it (``candidate.run_call``, ``harness.Supervisor.read_call``).
+frame and the supervisor decodes it (``candidate.run_call``, ``outcomes.call_outcome``).
 
-Shipped into the sandbox with ``codec.py``, ``candidate.py`` and ``harness.py`` (one namespace, stdlib
+Shipped into the sandbox with the other ``isolation.SHIPPED`` files (one namespace, stdlib
 only). The supervisor forks one driver per sandbox (again after a test that had to be killed), under a
 uid of its own (not the candidate's), in a process in which candidate code never ran; it runs the
 samples' tests one after another, each in fresh globals, each with a fresh candidate process. The

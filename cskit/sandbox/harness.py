@@ -1,10 +1,11 @@
 """In-sandbox supervisor: ``python -I -S -c BOOTSTRAP ISOLATION JOB_FD RESULT_FD``, one per sandbox.
 
-The bootstrap (``isolation.BOOTSTRAP``) reads the first frame of the job from ``JOB_FD`` --
-``marshal((code objects of codec.py, candidate.py, driver.py and this file, worker settings))`` --
-executes them into one namespace and calls ``main(settings)``; samples then follow on ``JOB_FD`` as
-pairs of frames (header, trusted half) until the host closes it. Standalone on purpose (stdlib only,
-never imports cskit): it runs with the base interpreter, inside the namespaces, without the venv.
+The bootstrap (``isolation.BOOTSTRAP``) reads the first frame of the job from ``JOB_FD`` -- the code
+objects of ``isolation.SHIPPED`` (codec, confine, candidate, driver, outcomes and this file) and the
+worker settings, marshalled -- executes them into one namespace and calls ``main(settings)``; samples
+then follow on ``JOB_FD`` as pairs of frames (header, trusted half) until the host closes it.
+Standalone on purpose (stdlib only, never imports cskit): it runs with the base interpreter, inside
+the namespaces, without the venv.
 
 1. ``unshare`` mode only: build a minimal root (tmpfs + read-only binds of /usr, the interpreter
    prefix, a few /etc files, /dev nodes, a fresh /proc, a size-capped /tmp), ``chroot`` into it;
@@ -18,7 +19,7 @@ never imports cskit): it runs with the base interpreter, inside the namespaces, 
    it reports its pid, drops the zygote's sockets and becomes the run under a new private uid. For
    assert tests hand the run's socket to the driver (``driver.serve_tests``: one per sandbox, forked
    from this process under the driver's own uid, restarted after a kill); for call tests decode the
-   run's outcome frame (``read_call``); feed stdin, drain and cap stdout/stderr, enforce the
+   run's outcome frame (``outcomes.call_outcome``); feed stdin, drain and cap stdout/stderr, enforce the
    wall-clock limit, kill every process of the run's uid when it ends (a setsid()/double-fork
    grandchild included), empty /tmp and System V IPC, and write one ``{"event": "test", ...}`` line
    to ``RESULT_FD``, which no candidate process can reach (closed in every zygote; the supervisor is
@@ -477,78 +478,15 @@ class Supervisor:
         elif overflow:
             res["status"] = "output_limit"
         elif kind == "stdio":
-            line = bytes(bufs[res_r]).decode("utf-8", "replace").split("\n")[0].split(" ")
-            if line[0] in ("ok", "error"):
-                res["status"], res["etype"] = line[0], (line[1] if len(line) > 1 else "")[:80]
-            else:
-                res["status"] = "exited"
+            stdio_outcome(bytes(bufs[res_r]), res)  # noqa: F821 - outcomes.py
         elif kind == "call":
-            self.read_call(bytes(bufs[res_r]), res)
+            call_outcome(bytes(bufs[res_r]), res, job["max_output_bytes"])  # noqa: F821
         elif kind == "serve":
-            self.read_driver(bytes(bufs[res_r]), res)
+            driver_outcome(bytes(bufs[res_r]), res)  # noqa: F821
         else:
-            self.read_inproc(bytes(bufs[res_r]), res)
+            inproc_outcome(bytes(bufs[res_r]), res)  # noqa: F821
         return res
 
-    def read_driver(self, raw, res):
-        try:
-            if len(raw) < 4 or len(raw) < 4 + int.from_bytes(raw[:4], "big"):
-                raise ValueError("no result from the driver")
-            out = JSON_LOADS(raw[4:4 + int.from_bytes(raw[:4], "big")].decode())  # noqa: F821 - the driver is trusted
-            res.update(status=out["status"], etype=out["etype"], detail=out["detail"])
-            if out.get("result") is not None:
-                res["result"] = out["result"]
-            if out.get("fallback"):
-                res["fallback"] = out["fallback"]
-        except BaseException as e:
-            res.update(status="harness_error", etype="DriverError", detail="the test driver failed: %s" % e)
-
-    def read_call(self, raw, res):
-        """A call-kind run's outcome frame (the candidate's say-so, decoded as plain data only); the return
-        value becomes LiveCodeBench's JSON (tuples as lists) for the host to compare."""
-        import json
-
-        if not raw:
-            res.update(status="error", etype="EarlyExit", detail="the candidate's process ended before answering")
-            return
-        try:
-            n = int.from_bytes(raw[:4], "big")
-            if len(raw) != 4 + n:
-                raise ValueError("a cut or trailing frame")
-            msg = decode(raw[4:], self.job["max_output_bytes"] + 4)  # noqa: F821 - codec.py
-            if type(msg) is not dict or type(msg.get("t")) is not str:
-                raise ValueError("not a message")
-        except BaseException as e:
-            res.update(status="harness_error", etype="ProtocolError",
-                       detail="malformed result from the candidate: %s" % str(e)[:200])
-            return
-        t = msg["t"]
-        if t == "ret" and "v" in msg:
-            try:
-                res.update(status="ok", etype="", result=json.dumps(norm(msg["v"])))  # noqa: F821 - driver.py
-            except BaseException as e:
-                res.update(status="error", etype=error_name(e), detail="the return value is not JSON data")  # noqa: F821
-        elif t in ("exc", "load_error"):
-            etype = msg.get("etype")
-            res.update(status="error", etype="".join(c for c in etype if c.isalnum() or c in "._")[:80]
-                       if type(etype) is str else "Exception")
-        elif t == "opaque":
-            res.update(status="error", etype="TypeError", detail="the return value is not plain data")
-        elif t == "bad_test":
-            res.update(status="bad_test", etype="BadTest", detail="test input is not one JSON value per line")
-        else:
-            res.update(status="harness_error", etype="ProtocolError", detail="unexpected result from the candidate")
-
-    def read_inproc(self, raw, res):
-        try:
-            msg = decode(raw[4:]) if len(raw) >= 4 else None  # noqa: F821 - the candidate's say-so
-            if type(msg) is not dict or msg.get("status") not in ("ok", "error"):
-                res["status"] = "exited"
-                return
-            res["status"] = msg["status"]
-            res["etype"] = str(msg.get("etype", ""))[:80]
-        except BaseException:
-            res["status"] = "exited"
 
     # ------------------------------------------------------------ the sample
     def serve(self):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from cskit.sandbox.limits import SandboxLimits, env_allows_unisolated, env_isolation, rlimits
 
-SHIPPED = ("codec.py", "confine.py", "candidate.py", "driver.py", "harness.py")  # executed in this order into one namespace
+SHIPPED = ("codec.py", "confine.py", "candidate.py", "driver.py", "outcomes.py", "harness.py")  # executed in this order into one namespace
 HARNESS_SOURCE = "".join((Path(__file__).with_name(n)).read_text(encoding="utf-8") for n in SHIPPED)
 # compiled once here; the sandbox runs the same interpreter (the venv's base), so marshal matches
 HARNESS_CODES = tuple(compile((Path(__file__).with_name(n)).read_text(encoding="utf-8"), f"cskit/sandbox/{n}",
