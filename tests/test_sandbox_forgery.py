@@ -36,6 +36,32 @@ MBPP = Problem("mbpp/x", "rev", "assert", [TestCase("assert rev('abc') == 'cba'\
 CALL = Problem("call/x", "sum", "call", [TestCase("[1, 2]\n", "3"), TestCase("[5]\n", "5")], entry_point="total")
 
 
+# every process's memory/cmdline/environ this uid may read, searched for the secret (indented for a function body)
+PROC_SCAN = D("""
+    for pid in os.listdir("/proc"):
+        for what in ("cmdline", "environ", "mem"):
+            try:
+                data = open(f"/proc/{pid}/{what}", "rb").read(1 << 20)
+            except Exception:
+                continue
+            if b"SECRET-" in data:
+                i = data.index(b"SECRET-")
+                return data[i:i + 39].decode()
+""")
+
+
+def with_proc_scan(src):
+    """``src`` with its ``{PROC_SCAN}`` line replaced by the /proc search, at that line's indentation."""
+    lines = []
+    for line in src.split("\n"):
+        if line.strip() == "{PROC_SCAN}":
+            pad = line[:len(line) - len(line.lstrip())]
+            lines += [pad + x for x in PROC_SCAN.rstrip("\n").split("\n")]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def fails(problem, code):
     r = grade(problem, D(code), FAST)
     assert not r.passed and r.n_passed == 0, (r.verdict, [(t.verdict, t.error_type, t.detail) for t in r.tests])
@@ -138,7 +164,7 @@ def test_test_constants_are_not_in_the_candidates_process():
     p = Problem("s", "s", "assert", [TestCase(f"assert f() == {secret!r}\n")], entry_point="f")
     # issue example 4: a constant read from the test's code object, plus a search of the whole heap and of
     # every process's memory/cmdline/environ that this uid may read
-    fails(p, """
+    fails(p, with_proc_scan("""
         import gc, os, sys
         def f():
             try:
@@ -155,24 +181,16 @@ def test_test_constants_are_not_in_the_candidates_process():
                             return v[i:i + 39]
                 except Exception:
                     pass
-            for pid in os.listdir("/proc"):
-                for what in ("cmdline", "environ", "mem"):
-                    try:
-                        data = open(f"/proc/{pid}/{what}", "rb").read(1 << 20)
-                    except Exception:
-                        continue
-                    if b"SECRET-" in data:
-                        i = data.index(b"SECRET-")
-                        return data[i:i + 39].decode()
+            {PROC_SCAN}
             return None
-    """)
+    """))
 
 
 def test_call_kind_expected_values_are_not_in_the_candidates_process():
     """Call kind: the candidate's process gets the arguments only; the return value is compared outside it."""
     secret = "SECRET-" + uuid.uuid4().hex
     p = Problem("c/s", "s", "call", [TestCase("1\n", json.dumps(secret))], entry_point="f")
-    fails(p, """
+    fails(p, with_proc_scan("""
         import gc, os
         def f(x):
             for o in gc.get_objects():
@@ -185,17 +203,9 @@ def test_call_kind_expected_values_are_not_in_the_candidates_process():
                     continue
                 if b"SECRET-" in data:
                     return data.decode(errors="replace")
-            for pid in os.listdir("/proc"):
-                for what in ("cmdline", "environ", "mem"):
-                    try:
-                        data = open(f"/proc/{pid}/{what}", "rb").read(1 << 20)
-                    except Exception:
-                        continue
-                    if b"SECRET-" in data:
-                        i = data.index(b"SECRET-")
-                        return data[i:i + 39].decode()
+            {PROC_SCAN}
             return None
-    """)
+    """))
 
 
 @pytest.mark.parametrize("code", [
@@ -207,25 +217,21 @@ def test_call_kind_expected_values_are_not_in_the_candidates_process():
     def total(xs):
         return 0
     """,
-    # a correct-looking frame, then leave before the wrapper reports: still one frame, the candidate's own answer
+    # the right answer as a frame, then an exception: the wrapper's frame follows, and two frames are no result
     """
     import os
     def total(xs):
-        body = b'["d","t","ret","v",0]'
+        body = ('["d","t","ret","v",%d]' % sum(xs)).encode()
         os.write(3, len(body).to_bytes(4, "big") + body)
-        os._exit(0)
+        raise ValueError("after the answer")
     """,
-    # sys.exit inside the tested function, a patched os._exit, a killed parent
-    "import sys\ndef total(xs):\n    sys.exit(0)\n",
-    "import os\nos._exit = lambda *a: None\ndef total(xs):\n    return 0\n",
-    "import os, signal\ndef total(xs):\n    os.kill(os.getppid(), signal.SIGKILL)\n    return 0\n",
 ])
 def test_call_kind_result_channel_cannot_be_forged_into_a_pass(code):
     fails(CALL, code)
 
 
-def test_call_arguments_are_parsed_before_candidate_code_runs():
-    # patching json (or builtins) at import time changes neither the arguments nor the decoding of the result
+def test_patching_json_at_import_changes_neither_call_arguments_nor_verdict():
+    # the arguments are parsed before candidate code runs, the outcome is encoded and decoded by code bound earlier
     code = "import json, builtins\njson.loads = lambda *a, **k: [100]\nbuiltins.sum = lambda *a: 7\n" \
            "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
     r = grade(CALL, code, FAST)

@@ -1,5 +1,6 @@
-"""The plain-data codec: the only form in which values cross between the candidate's process and the
-trusted test driver (see ``driver.py``), plus the length-prefixed frames both sides speak.
+"""The plain-data codec: the only form in which values cross from the candidate's process to the trusted
+side -- the test driver (``driver.py``) and the supervisor reading a call-kind outcome frame
+(``outcomes.py``) -- plus the length-prefixed frames they speak.
 
 Standalone on purpose (stdlib ``json`` and ``struct`` only, never imports cskit): the sandbox ships
 this file's code into its processes next to the harness, and the host imports it for its own tests.

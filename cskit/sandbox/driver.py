@@ -31,7 +31,6 @@ Not guaranteed: identity/aliasing and argument mutation are not visible across t
 """
 import ast
 import builtins
-import json
 import os
 import socket
 
